@@ -1,0 +1,106 @@
+"""Every Celery setting, from the one settings object; each says why it is set."""
+
+from kombu import Exchange, Queue
+
+from beat_schedule import SCHEDULE
+from services import priority
+from services.embedded import ensure_redis_url
+from services.settings import load
+
+_settings = load()
+_redis_url = ensure_redis_url(
+    _settings.redis_url, data_dir=_settings.var_dir, port=_settings.embedded_redis_port
+)
+
+# --- where messages and results live ---
+broker_url = _settings.broker_url or _redis_url  # amqp:// works too; priorities are normalised
+result_backend = _settings.result_backend or _redis_url  # results expire (result_expires)
+broker_connection_retry_on_startup = True  # a worker started before Redis waits instead of dying
+include = ["tasks.diagnostic"]  # task modules every worker imports
+
+# --- JSON only: a pickled message is remote code execution ---
+task_serializer = "json"
+result_serializer = "json"
+event_serializer = "json"
+accept_content = ["json"]  # the worker refuses anything else
+result_accept_content = ["json"]  # ...and so do clients reading results
+
+# --- at-least-once delivery ---
+task_acks_late = True  # acknowledge after running, so a crash redelivers instead of losing
+task_reject_on_worker_lost = True  # a killed pool child requeues its message, not acks it
+task_retry_on_worker_lost = True  # ...as a counted retry, so a poison message cannot loop forever
+worker_prefetch_multiplier = 1  # one reserved message per process: priorities hold, no hoarding
+worker_deduplicate_successful_tasks = True  # a redelivered message that already succeeded is skipped
+worker_cancel_long_running_tasks_on_connection_loss = True  # its message will be redelivered anyway
+
+# --- one visibility timeout, above every countdown and time limit (checked at worker start) ---
+task_soft_time_limit = _settings.task_soft_time_limit_s  # the task gets SoftTimeLimitExceeded
+task_time_limit = _settings.task_time_limit_s  # then the pool child is killed
+greenhouse_longest_countdown_s = _settings.retry_max_delay_s  # read by the startup check
+_visibility = {"visibility_timeout": _settings.visibility_timeout_s}
+
+# --- queues, routes and priorities ---
+_queue_names = ("identification", "statistics", "maintenance", "default")
+task_queues = [
+    # x-max-priority gives RabbitMQ native priorities; Redis ignores it.
+    Queue(name, Exchange(name), routing_key=name, queue_arguments={"x-max-priority": 10})
+    for name in _queue_names
+]
+task_default_queue = "default"  # anything unrouted
+task_routes = {
+    "identification.*": {"queue": "identification"},
+    "statistics.*": {"queue": "statistics"},
+    "services.*": {"queue": "maintenance"},
+}
+task_queue_max_priority = priority.STEPS  # queues Celery creates on the fly get priorities too
+
+_redis_socket = {
+    "socket_timeout": _settings.redis_socket_timeout_s,  # above kombu's 1 s BRPOP wait
+    "socket_connect_timeout": _settings.redis_connect_timeout_s,
+    "socket_keepalive": True,  # notice half-open connections through NAT and load balancers
+    "health_check_interval": _settings.redis_health_check_interval_s,
+}
+broker_transport_options: dict[str, object] = {**_visibility}
+if priority.is_redis_url(broker_url):
+    broker_transport_options |= {
+        "queue_order_strategy": "priority",  # consume higher-priority sub-queues first
+        "priority_steps": list(range(priority.STEPS)),  # ten steps, one per priority
+        "sep": ":",
+        **_redis_socket,
+    }
+result_backend_transport_options = {**_visibility}
+redis_socket_timeout = _settings.redis_socket_timeout_s  # the result backend's Redis client
+redis_socket_connect_timeout = _settings.redis_connect_timeout_s
+redis_socket_keepalive = True
+redis_backend_health_check_interval = _settings.redis_health_check_interval_s
+redis_retry_on_timeout = True  # one retry on a timed-out result read before failing
+
+# --- results ---
+result_expires = _settings.result_expires_s  # results are for pick-up, not storage
+result_extended = False  # keep task arguments out of the result backend
+
+# --- workers ---
+worker_concurrency = _settings.worker_concurrency or None  # None = one process per CPU
+worker_max_memory_per_child = _settings.worker_max_memory_per_child_kb  # contain leaks
+worker_send_task_events = True  # Flower sees every task
+task_send_sent_event = True  # ...including ones still queued
+task_track_started = True  # STARTED shows up in Flower and in results
+task_annotations = {
+    "*": {
+        # Celery's own retry bookkeeping (worker-lost retries use these too).
+        "max_retries": _settings.retry_max_retries,
+        "default_retry_delay": _settings.retry_base_delay_s,
+    }
+}
+
+# --- beat: RedBeat keeps the schedule in Redis with a lock, so only one beat runs it ---
+beat_scheduler = "redbeat.RedBeatScheduler"
+redbeat_redis_url = _redis_url
+redbeat_key_prefix = "greenhouse:redbeat:"
+redbeat_lock_timeout = 300  # another beat may take over five minutes after one dies
+beat_schedule = SCHEDULE
+timezone = "UTC"
+enable_utc = True
+
+# --- Greenhouse's own keys ---
+greenhouse_redis_url = _redis_url  # breakers, locks, caches and heartbeats (tasks/runtime.py)

@@ -1,0 +1,155 @@
+"""Dead letters: every final task failure, kept with its arguments so it can be replayed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from services.db import Base
+
+MAX_MESSAGE_CHARS = 2000
+
+
+class DeadLetterRow(Base):
+    """One final failure of one task message."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(64), index=True)
+    task_name: Mapped[str] = mapped_column(String(200), index=True)
+    args_json: Mapped[str] = mapped_column(Text)
+    kwargs_json: Mapped[str] = mapped_column(Text)
+    queue: Mapped[str | None] = mapped_column(String(100))
+    priority: Mapped[int | None] = mapped_column(Integer)
+    error_type: Mapped[str] = mapped_column(String(200))
+    error_message: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    replayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replay_task_id: Mapped[str | None] = mapped_column(String(64))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadLetter:
+    """A final failure as the rest of the code sees it."""
+
+    task_id: str
+    task_name: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+    queue: str | None
+    priority: int | None
+    error_type: str
+    error_message: str
+    attempts: int
+    failed_at: datetime
+    id: int | None = None
+    replayed_at: datetime | None = None
+    replay_task_id: str | None = None
+
+    @property
+    def arguments_digest(self) -> str:
+        """sha256 of the arguments: identifies them in listings without printing them."""
+        return hashlib.sha256(_dump(self.args, self.kwargs).encode()).hexdigest()
+
+    @property
+    def arguments_bytes(self) -> int:
+        return len(_dump(self.args, self.kwargs).encode())
+
+
+def _dump(args: list[Any], kwargs: dict[str, Any]) -> str:
+    return json.dumps([args, kwargs], sort_keys=True, separators=(",", ":"), default=str)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeadLetterStore(ABC):
+    """Where final failures go; operators list and replay them."""
+
+    @abstractmethod
+    def record(self, letter: DeadLetter) -> int: ...
+
+    @abstractmethod
+    def list(self, *, limit: int = 50) -> list[DeadLetter]: ...
+
+    @abstractmethod
+    def get(self, letter_id: int) -> DeadLetter | None: ...
+
+    @abstractmethod
+    def mark_replayed(self, letter_id: int, *, replay_task_id: str) -> None: ...
+
+
+class SqlDeadLetterStore(DeadLetterStore):
+    """Dead letters in the `dead_letters` table."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def record(self, letter: DeadLetter) -> int:
+        row = DeadLetterRow(
+            task_id=letter.task_id,
+            task_name=letter.task_name,
+            args_json=json.dumps(letter.args, default=str),
+            kwargs_json=json.dumps(letter.kwargs, default=str),
+            queue=letter.queue,
+            priority=letter.priority,
+            error_type=letter.error_type,
+            error_message=letter.error_message[:MAX_MESSAGE_CHARS],
+            attempts=letter.attempts,
+            failed_at=letter.failed_at,
+        )
+        with self._sessions.begin() as session:
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def list(self, *, limit: int = 50) -> list[DeadLetter]:
+        query = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
+        with self._sessions() as session:
+            return [_from_row(row) for row in session.scalars(query)]
+
+    def get(self, letter_id: int) -> DeadLetter | None:
+        with self._sessions() as session:
+            row = session.get(DeadLetterRow, letter_id)
+            return _from_row(row) if row else None
+
+    def mark_replayed(self, letter_id: int, *, replay_task_id: str) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(DeadLetterRow, letter_id)
+            if row is None:
+                raise KeyError(letter_id)
+            row.replayed_at = now()
+            row.replay_task_id = replay_task_id
+
+
+def _from_row(row: DeadLetterRow) -> DeadLetter:
+    return DeadLetter(
+        id=row.id,
+        task_id=row.task_id,
+        task_name=row.task_name,
+        args=json.loads(row.args_json),
+        kwargs=json.loads(row.kwargs_json),
+        queue=row.queue,
+        priority=row.priority,
+        error_type=row.error_type,
+        error_message=row.error_message,
+        attempts=row.attempts,
+        failed_at=_utc(row.failed_at),
+        replayed_at=_utc(row.replayed_at) if row.replayed_at else None,
+        replay_task_id=row.replay_task_id,
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored here is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

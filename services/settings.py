@@ -1,0 +1,130 @@
+"""The one settings object, read from the environment with safe local defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+
+def _setting(env: str, default: Any, doc: str, parse: Callable[[str], Any] = str) -> Any:
+    return field(default=default, metadata={"env": env, "doc": doc, "parse": parse})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Every knob Greenhouse has; `Settings.from_env()` is the only reader of os.environ."""
+
+    redis_url: str | None = _setting(
+        "REDIS_URL", None, "Redis for broker, results, breakers and locks; unset = embedded server"
+    )
+    cache_redis_url: str | None = _setting(
+        "CACHE_REDIS_URL", None, "Redis for caches (may use allkeys-lru); defaults to REDIS_URL"
+    )
+    broker_url: str | None = _setting(
+        "BROKER_URL", None, "Broker, e.g. amqp://guest:guest@host//; defaults to REDIS_URL"
+    )
+    result_backend: str | None = _setting(
+        "RESULT_BACKEND", None, "Celery result backend; defaults to REDIS_URL"
+    )
+    database_url: str | None = _setting(
+        "DATABASE_URL", None, "SQLAlchemy URL; unset = SQLite at $VAR_DIR/greenhouse.db"
+    )
+    var_dir: Path = _setting(
+        "VAR_DIR", Path("var"), "Local state: embedded Redis data, SQLite, pid files", Path
+    )
+    embedded_redis_port: int = _setting(
+        "EMBEDDED_REDIS_PORT", 6390, "Port of the embedded Redis when REDIS_URL is unset", int
+    )
+    worker_concurrency: int = _setting(
+        "WORKER_CONCURRENCY", 0, "Pool processes per worker; 0 = one per CPU", int
+    )
+    worker_max_memory_per_child_kb: int = _setting(
+        "WORKER_MAX_MEMORY_PER_CHILD_KB", 512_000, "Pool child is replaced above this RSS", int
+    )
+    task_soft_time_limit_s: float = _setting(
+        "TASK_SOFT_TIME_LIMIT_S", 240.0, "Soft time limit: the task gets an exception", float
+    )
+    task_time_limit_s: float = _setting(
+        "TASK_TIME_LIMIT_S", 300.0, "Hard time limit: the pool child is killed", float
+    )
+    visibility_timeout_s: int = _setting(
+        "VISIBILITY_TIMEOUT_S", 3600, "Unacked Redis messages are redelivered after this", int
+    )
+    retry_base_delay_s: float = _setting(
+        "RETRY_BASE_DELAY_S", 2.0, "First retry waits up to this (full jitter)", float
+    )
+    retry_max_delay_s: float = _setting(
+        "RETRY_MAX_DELAY_S", 600.0, "Ceiling of any retry countdown", float
+    )
+    retry_max_retries: int = _setting(
+        "RETRY_MAX_RETRIES", 5, "Transient failures retried this many times, then dead-lettered", int
+    )
+    result_expires_s: int = _setting(
+        "RESULT_EXPIRES_S", 86_400, "Task results are kept this long", int
+    )
+    redis_socket_timeout_s: float = _setting(
+        "REDIS_SOCKET_TIMEOUT_S", 30.0, "Redis read/write timeout (above any blocking wait)", float
+    )
+    redis_connect_timeout_s: float = _setting(
+        "REDIS_CONNECT_TIMEOUT_S", 5.0, "Redis connect timeout", float
+    )
+    redis_health_check_interval_s: int = _setting(
+        "REDIS_HEALTH_CHECK_INTERVAL_S", 25, "PING idle Redis connections this often", int
+    )
+    flower_address: str = _setting("FLOWER_ADDRESS", "127.0.0.1", "Flower listen address")
+    flower_port: int = _setting("FLOWER_PORT", 5555, "Flower port", int)
+    flower_basic_auth: str | None = _setting(
+        "FLOWER_BASIC_AUTH", None, "user:password for Flower (secret; passed by environment)"
+    )
+    plant_id_api_key: str | None = _setting(
+        "PLANT_ID_API_KEY", None, "Plant.id v3 key (secret); unset = sandbox"
+    )
+    plant_id_url: str = _setting(
+        "PLANT_ID_URL", "https://plant.id/api/v3", "Plant.id v3 base URL"
+    )
+    plantnet_api_key: str | None = _setting(
+        "PLANTNET_API_KEY", None, "PlantNet v2 key (secret); unset = sandbox"
+    )
+    plantnet_url: str = _setting(
+        "PLANTNET_URL", "https://my-api.plantnet.org/v2", "PlantNet v2 base URL"
+    )
+    log_level: str = _setting("LOG_LEVEL", "INFO", "Log level of every process")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `environ` (default os.environ); empty values count as unset."""
+        source = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = source.get(f.metadata["env"], "")
+            if raw.strip():
+                values[f.name] = f.metadata["parse"](raw.strip())
+        return cls(**values)
+
+    def with_redis(self, url: str) -> Settings:
+        """The same settings pointed at a Redis server started by the caller."""
+        return replace(self, redis_url=url)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'greenhouse.db').resolve()}"
+
+    @property
+    def sandbox_mode(self) -> bool:
+        return not (self.plant_id_api_key and self.plantnet_api_key)
+
+
+def documented() -> Iterator[tuple[str, Any, str]]:
+    """(variable, default, description) for every setting, for the README table."""
+    for f in fields(Settings):
+        yield f.metadata["env"], f.default, f.metadata["doc"]
+
+
+@cache
+def load() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings.from_env()

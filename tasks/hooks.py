@@ -1,0 +1,101 @@
+"""Signal receivers: startup check, per-process wiring, caller priorities, dead letters."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from celery import Task, current_app
+from celery.signals import (
+    before_task_publish,
+    task_failure,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+)
+
+from services import configcheck, priority
+from services.deadletters import DeadLetter, now
+from tasks import runtime
+
+log = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def refuse_unsafe_configuration(**_: Any) -> None:
+    """The worker stops before consuming anything when its configuration is unsafe."""
+    problems = configcheck.refusals(current_app.conf)
+    if problems:
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        # SystemExit passes through Celery's signal dispatch, which swallows Exceptions.
+        raise SystemExit(f"greenhouse: refusing to start the worker:\n{lines}")
+
+
+@worker_ready.connect
+def warn_on_evicting_broker(**_: Any) -> None:
+    url = str(current_app.conf.broker_url)
+    if not priority.is_redis_url(url):
+        return
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    try:
+        policy = client.config_get("maxmemory-policy").get("maxmemory-policy")
+    except redis.RedisError:  # managed Redis often disables CONFIG
+        return
+    finally:
+        client.close()
+    warning = configcheck.eviction_warning(policy)
+    if warning:
+        log.warning("greenhouse: %s", warning)
+
+
+@worker_process_init.connect
+def rebuild_clients_after_fork(**_: Any) -> None:
+    runtime.close()
+
+
+@worker_process_shutdown.connect
+def close_clients(**_: Any) -> None:
+    runtime.close()
+
+
+@before_task_publish.connect
+def publish_in_broker_priority(properties: dict[str, Any], **_: Any) -> None:
+    """Callers use 0 (low) … 9 (high) on every broker; the broker gets its own scale."""
+    on_redis = priority.is_redis_url(str(current_app.conf.broker_url))
+    properties["priority"] = priority.to_broker(properties.get("priority"), redis=on_redis)
+
+
+@task_failure.connect
+def record_dead_letter(
+    sender: Task, task_id: str, exception: BaseException, args: Any, kwargs: Any, **_: Any
+) -> None:
+    """Every final failure lands in the dead-letter table, replayable."""
+    request = sender.request
+    delivery = request.delivery_info or {}
+    on_redis = priority.is_redis_url(str(current_app.conf.broker_url))
+    letter = DeadLetter(
+        task_id=task_id,
+        task_name=sender.name,
+        args=list(args or []),
+        kwargs=dict(kwargs or {}),
+        queue=delivery.get("routing_key"),
+        priority=priority.from_broker(delivery.get("priority"), redis=on_redis),
+        error_type=type(exception).__name__,
+        error_message=str(exception),
+        attempts=(request.retries or 0) + 1,
+        failed_at=now(),
+    )
+    try:
+        letter_id = runtime.container().dead_letters.record(letter)
+    except Exception:
+        log.exception(
+            "could not record dead letter for %s[%s] (arguments sha256 %s, %d bytes)",
+            sender.name, task_id, letter.arguments_digest, letter.arguments_bytes,
+        )  # fmt: skip
+        raise
+    log.error(
+        "%s[%s] failed for good (%s); dead letter %d, arguments sha256 %s",
+        sender.name, task_id, letter.error_type, letter_id, letter.arguments_digest[:12],
+    )  # fmt: skip

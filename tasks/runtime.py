@@ -1,0 +1,35 @@
+"""The per-process object graph, built lazily after fork and rebuilt in every new process."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from celery import current_app
+
+from services.bootstrap import Container, bootstrap
+from services.settings import load
+
+_lock = threading.Lock()
+_built: tuple[int, Container] | None = None
+
+
+def container() -> Container:
+    """This process's container; a forked child never reuses its parent's sockets."""
+    global _built
+    pid = os.getpid()
+    if _built is None or _built[0] != pid:
+        with _lock:
+            if _built is None or _built[0] != pid:
+                url = current_app.conf.greenhouse_redis_url
+                _built = (pid, bootstrap(load(), redis_url=url))
+    return _built[1]
+
+
+def close() -> None:
+    """Close this process's clients (at worker shutdown)."""
+    global _built
+    with _lock:
+        if _built is not None and _built[0] == os.getpid():
+            _built[1].close()
+        _built = None
