@@ -63,9 +63,15 @@ _redis_socket = {
 broker_transport_options: dict[str, object] = {**_visibility}
 if priority.is_redis_url(broker_url):
     broker_transport_options |= {
-        "queue_order_strategy": "priority",  # consume higher-priority sub-queues first
+        # Every priority step is polled before the next; at equal priority, queues are
+        # served in the order the worker lists them (user-facing identification first).
+        "queue_order_strategy": "priority",
         "priority_steps": list(range(priority.STEPS)),  # ten steps, one per priority
-        "sep": ":",
+        # kombu's default key separator is kept: producers with plain options interoperate.
+        # Sweep for messages of dead workers at a tenth of the visibility timeout (kombu's
+        # default sweeps only every ~100 s, far too late for a short timeout).
+        "unacked_restore_interval": max(1, min(60, _settings.visibility_timeout_s // 10)),
+        "unacked_restore_throttle": 1,
         **_redis_socket,
     }
 result_backend_transport_options = {**_visibility}
@@ -96,7 +102,7 @@ task_annotations = {
 # --- beat: RedBeat keeps the schedule in Redis with a lock, so only one beat runs it ---
 beat_scheduler = "redbeat.RedBeatScheduler"
 redbeat_redis_url = _redis_url
-redbeat_key_prefix = "greenhouse:redbeat:"
+redbeat_key_prefix = "greenhouse:redbeat"
 redbeat_lock_timeout = 300  # another beat may take over five minutes after one dies
 beat_schedule = SCHEDULE
 timezone = "UTC"

@@ -41,6 +41,11 @@ def redis_client(url: str, settings: Settings) -> redis.Redis:
     )
 
 
+def dead_letter_store(settings: Settings, engine: Engine | None = None) -> SqlDeadLetterStore:
+    """The dead-letter table alone (the CLI needs no Redis to list it)."""
+    return SqlDeadLetterStore(session_factory(engine or make_engine(settings.sqlalchemy_url)))
+
+
 def bootstrap(settings: Settings, *, redis_url: str) -> Container:
     """Build the real object graph; call after fork, never at import time."""
     client = redis_client(redis_url, settings)
@@ -49,7 +54,7 @@ def bootstrap(settings: Settings, *, redis_url: str) -> Container:
         settings=settings,
         redis=client,
         engine=engine,
-        dead_letters=SqlDeadLetterStore(session_factory(engine)),
+        dead_letters=dead_letter_store(settings, engine),
         heartbeat=Heartbeat(client),
         retry_policy=RetryPolicy(
             base_delay_s=settings.retry_base_delay_s,

@@ -9,8 +9,8 @@ import redis
 from celery import Task, current_app
 from celery.signals import (
     before_task_publish,
+    celeryd_init,
     task_failure,
-    worker_init,
     worker_process_init,
     worker_process_shutdown,
     worker_ready,
@@ -23,7 +23,7 @@ from tasks import runtime
 log = logging.getLogger(__name__)
 
 
-@worker_init.connect
+@celeryd_init.connect
 def refuse_unsafe_configuration(**_: Any) -> None:
     """The worker stops before consuming anything when its configuration is unsafe."""
     problems = configcheck.refusals(current_app.conf)

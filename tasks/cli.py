@@ -1,0 +1,155 @@
+"""The `greenhouse` command line."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from typing import Any, NoReturn
+
+import click
+from kombu.utils.url import maybe_sanitize_url
+from rich.console import Console
+from rich.table import Table
+
+from services import db
+from services.bootstrap import dead_letter_store, redis_client
+from services.embedded import EmbeddedRedis, answers
+from services.health import Heartbeat
+from services.settings import load
+
+console = Console()
+
+
+@click.group()
+def main() -> None:
+    """Greenhouse: Celery workers for plant identification and community statistics."""
+    logging.basicConfig(level=load().log_level, format="%(asctime)s %(levelname)s %(message)s")
+
+
+def _stop_on_sigterm() -> None:
+    def interrupt(*_: Any) -> NoReturn:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+@main.command()
+def up() -> None:
+    """Start Redis (embedded unless REDIS_URL is set), worker, beat and Flower until Ctrl-C."""
+    from tasks.stack import running_stack
+
+    _stop_on_sigterm()
+    settings = load()
+    try:
+        with running_stack(settings) as stack:
+            _announce(stack.redis_url)
+            while True:
+                stack.supervisor.check()
+                time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopped every process")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Exit after the batch (0 when every task succeeded).")
+@click.option("--tasks", "count", default=40, show_default=True, help="Tasks in the batch.")
+def demo(once: bool, count: int) -> None:
+    """Start everything like `up`, run a sample batch with a progress bar, print the results."""
+    from tasks.demo import run_batch
+    from tasks.stack import running_stack
+
+    _stop_on_sigterm()
+    ok = False
+    try:
+        with running_stack(load()) as stack:
+            ok = run_batch(count, console)
+            if not once:
+                _announce(stack.redis_url)
+                while True:
+                    stack.supervisor.check()
+                    time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopped every process")
+        return
+    sys.exit(0 if ok else 1)
+
+
+def _announce(redis_url: str) -> None:
+    settings = load()
+    console.print(
+        f"Greenhouse is running: Redis {maybe_sanitize_url(redis_url)}, "
+        f"database {maybe_sanitize_url(settings.sqlalchemy_url)},\n"
+        f"Flower http://{settings.flower_address}:{settings.flower_port}, "
+        f"logs in {settings.var_dir / 'log'}. Ctrl-C stops everything."
+    )
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration (Alembic) to DATABASE_URL."""
+    db.upgrade(load().sqlalchemy_url)
+    console.print("database schema is up to date")
+
+
+@main.group("dead-letters")
+def dead_letters() -> None:
+    """Final task failures: list them, replay them."""
+
+
+@dead_letters.command("list")
+@click.option("--limit", default=50, show_default=True)
+def dead_letters_list(limit: int) -> None:
+    """Newest first; arguments appear as a digest and a size, never whole."""
+    table = Table(title="Dead letters")
+    for column in ("id", "failed at", "task", "queue", "prio", "attempts", "error", "arguments"):
+        table.add_column(column)
+    for letter in dead_letter_store(load()).list(limit=limit):
+        table.add_row(
+            str(letter.id), f"{letter.failed_at:%Y-%m-%d %H:%M:%S}", letter.task_name,
+            letter.queue or "-", str(letter.priority), str(letter.attempts),
+            f"{letter.error_type}: {letter.error_message[:80]}",
+            f"sha256 {letter.arguments_digest[:12]}, {letter.arguments_bytes} B"
+            + (f", replayed as {letter.replay_task_id}" if letter.replay_task_id else ""),
+        )  # fmt: skip
+    console.print(table)
+
+
+@dead_letters.command("replay")
+@click.argument("letter_id", type=int)
+def dead_letters_replay(letter_id: int) -> None:
+    """Enqueue the original task again, with its original arguments, queue and priority."""
+    from tasks.app import app
+
+    store = dead_letter_store(load())
+    letter = store.get(letter_id)
+    if letter is None:
+        raise click.ClickException(f"no dead letter with id {letter_id}")
+    result = app.send_task(
+        letter.task_name, args=letter.args, kwargs=letter.kwargs,
+        queue=letter.queue, priority=letter.priority,
+    )  # fmt: skip
+    store.mark_replayed(letter_id, replay_task_id=result.id)
+    console.print(f"replayed dead letter {letter_id} as {letter.task_name}[{result.id}]")
+
+
+@main.command()
+@click.option("--max-age", "max_age_s", default=90.0, show_default=True)
+def health(max_age_s: float) -> None:
+    """Exit 0 when Redis answers and beat's heartbeat ran through a worker recently."""
+    settings = load()
+    url = settings.redis_url or EmbeddedRedis(
+        data_dir=settings.var_dir, port=settings.embedded_redis_port
+    ).url
+    if not answers(url, timeout_s=2):
+        raise click.ClickException(f"Redis at {maybe_sanitize_url(url)} does not answer")
+    age = Heartbeat(redis_client(url, settings)).age_s("beat")
+    if age is None or age > max_age_s:
+        raise click.ClickException("no beat heartbeat has been processed by a worker recently")
+    console.print(f"healthy: last beat heartbeat {age:.0f}s ago")

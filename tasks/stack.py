@@ -1,0 +1,101 @@
+"""`greenhouse up`: Redis (embedded unless configured), schema, worker, beat and Flower."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from services import db
+from services.embedded import EmbeddedRedis, answers
+from services.processes import Supervisor
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+QUEUES = "identification,statistics,maintenance,default"
+
+
+@dataclass
+class Stack:
+    """What `up` started: where Redis is and the supervisor holding the processes."""
+
+    settings: Settings
+    redis_url: str
+    supervisor: Supervisor
+
+    def celery(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "celery", "-A", "tasks", *args]
+
+    def env(self) -> dict[str, str]:
+        # Children see exactly the Redis and database this process resolved.
+        return {**os.environ, "REDIS_URL": self.redis_url, "DATABASE_URL": self.database_url}
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.sqlalchemy_url
+
+
+@contextlib.contextmanager
+def redis_for(settings: Settings) -> Iterator[str]:
+    """The configured Redis, or an embedded one that lives as long as this block."""
+    if settings.redis_url:
+        yield settings.redis_url
+        return
+    server = EmbeddedRedis(data_dir=settings.var_dir, port=settings.embedded_redis_port)
+    if answers(server.url):
+        log.info("reusing the embedded Redis already running on %s", server.url)
+        yield server.url
+        return
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def running_stack(settings: Settings, *, flower: bool = True) -> Iterator[Stack]:
+    """Start everything, yield once a worker answers, stop everything on the way out."""
+    with redis_for(settings) as redis_url, Supervisor(log_dir=settings.var_dir / "log") as sup:
+        stack = Stack(settings, redis_url, sup)
+        db.upgrade(stack.database_url)
+        level = settings.log_level
+        sup.start(
+            "worker",
+            stack.celery("worker", "-Q", QUEUES, "-n", "greenhouse@%h", "--loglevel", level),
+            env=stack.env(),
+        )
+        sup.start("beat", stack.celery("beat", "--loglevel", level), env=stack.env())
+        if flower:
+            sup.start("flower", stack.celery("flower"), env=_flower_env(stack))
+        wait_for_worker(stack)
+        yield stack
+
+
+def _flower_env(stack: Stack) -> dict[str, str]:
+    # Flower reads FLOWER_* itself; credentials stay out of argv (and so out of `ps`).
+    settings = stack.settings
+    env = stack.env() | {
+        "FLOWER_ADDRESS": settings.flower_address,
+        "FLOWER_PORT": str(settings.flower_port),
+    }
+    if settings.flower_basic_auth:
+        env["FLOWER_BASIC_AUTH"] = settings.flower_basic_auth
+    return env
+
+
+def wait_for_worker(stack: Stack, *, timeout_s: float = 90.0) -> None:
+    """Block until a worker answers a control ping (or a child dies)."""
+    from tasks.app import app
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        stack.supervisor.check()
+        if app.control.ping(timeout=0.5):
+            return
+    raise TimeoutError(f"no worker answered within {timeout_s:g}s; see {stack.settings.var_dir}/log")

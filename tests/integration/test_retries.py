@@ -1,0 +1,102 @@
+"""Retry schedule, dead letters and replay, through a real worker and the real CLI."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+
+from services.bootstrap import dead_letter_store
+from services.deadletters import DeadLetter
+from services.settings import Settings
+from tasks.app import app
+from tests.support.workers import FAST, Workers
+
+
+def _attempts(client: redis.Redis, key: str) -> list[tuple[float, int]]:
+    rows = [entry.split("|") for entry in client.lrange(f"{key}:attempts", 0, -1)]
+    return [(float(at), int(prio)) for at, prio in rows]
+
+
+def _letters(database_url: str, *, count: int = 1, timeout_s: float = 10) -> list[DeadLetter]:
+    """The dead letters, once `count` are there (the worker records them after the result)."""
+    store = dead_letter_store(Settings(database_url=database_url))
+    deadline = time.monotonic() + timeout_s
+    while len(letters := store.list()) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return letters
+
+
+def test_transient_failures_retry_with_capped_backoff_and_keep_their_priority(
+    workers: Workers, redis_client: redis.Redis
+) -> None:
+    workers.start(queues="default")
+    key = f"flaky-{uuid.uuid4().hex}"
+    result = app.send_task("tests.flaky", [key], {"failures": 3}, queue="default", priority=7)
+    assert result.get(timeout=60) == 4
+    attempts = _attempts(redis_client, key)
+    assert [prio for _at, prio in attempts] == [7, 7, 7, 7]
+    gaps = [b[0] - a[0] for a, b in zip(attempts, attempts[1:], strict=False)]
+    cap = float(FAST["RETRY_MAX_DELAY_S"])
+    assert all(gap <= cap + 1.5 for gap in gaps), gaps
+
+
+def test_a_minimum_delay_holds_back_every_retry(
+    workers: Workers, redis_client: redis.Redis
+) -> None:
+    workers.start(queues="default")
+    key = f"flaky-{uuid.uuid4().hex}"
+    result = app.send_task("tests.flaky", [key], {"failures": 2, "min_delay_s": 1.5})
+    assert result.get(timeout=60) == 3
+    times = [at for at, _prio in _attempts(redis_client, key)]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert len(gaps) == 2 and all(gap >= 1.45 for gap in gaps), gaps
+
+
+def test_retries_stop_at_the_maximum_and_the_failure_is_dead_lettered(
+    workers: Workers, redis_client: redis.Redis, database_url: str
+) -> None:
+    workers.start(queues="default", env={"RETRY_MAX_RETRIES": "2"})
+    key = f"flaky-{uuid.uuid4().hex}"
+    result = app.send_task("tests.flaky", [key], {"failures": 100}, priority=2)
+    with pytest.raises(Exception, match="flaky attempt 3"):
+        result.get(timeout=60)
+    assert len(_attempts(redis_client, key)) == 3
+    (letter,) = _letters(database_url)
+    assert (letter.task_id, letter.attempts, letter.error_type) == (result.id, 3, "TransientError")
+    assert (letter.queue, letter.priority, letter.args) == ("default", 2, [key])
+
+
+def _cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "COLUMNS": "200"}
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("greenhouse")), *args], env=env, capture_output=True, text=True,
+        timeout=60, check=True,
+    )  # fmt: skip
+
+
+def test_a_permanent_error_fails_at_once_and_replay_runs_it_again(
+    workers: Workers, redis_client: redis.Redis, database_url: str
+) -> None:
+    workers.start(queues="default")
+    key = f"valid-{uuid.uuid4().hex}"
+    result = app.send_task("tests.validate", [key, 41], queue="default", priority=6)
+    with pytest.raises(Exception, match="value 41 rejected"):
+        result.get(timeout=30)
+    assert redis_client.get(f"{key}:calls") == "1"  # not retried
+    (letter,) = _letters(database_url)
+    assert (letter.error_type, letter.attempts, letter.priority) == ("ValidationError", 1, 6)
+
+    listing = _cli("dead-letters", "list", database_url=database_url).stdout
+    assert letter.arguments_digest[:12] in listing and key not in listing
+
+    redis_client.set(key, "1")  # the operator fixed the cause
+    _cli("dead-letters", "replay", str(letter.id), database_url=database_url)
+    (replayed,) = _letters(database_url)
+    assert replayed.replay_task_id
+    assert app.AsyncResult(replayed.replay_task_id).get(timeout=30) == 41
+    assert redis_client.get(f"{key}:calls") == "2"

@@ -1,0 +1,65 @@
+"""The worker refuses unsafe configurations before consuming (starts real worker processes)."""
+
+import json
+import time
+from collections.abc import Mapping
+
+import pytest
+import redis
+
+from tests.support.servers import start_embedded_redis
+from tests.support.workers import Worker, Workers
+
+
+def _exit_code(worker: Worker, *, timeout_s: float = 60) -> int:
+    deadline = time.monotonic() + timeout_s
+    while (code := worker.child.process.poll()) is None:
+        assert time.monotonic() < deadline, worker.log()[-2000:]
+        time.sleep(0.1)
+    return code
+
+
+def _start_misconfigured(workers: Workers, conf: Mapping[str, object]) -> Worker:
+    return workers.start(
+        app="tests.support.misconfigured_app",
+        env={"GREENHOUSE_TEST_CONF": json.dumps(conf)},
+        wait=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("conf", "fix"),
+    [
+        ({"accept_content": ["json", "pickle"]}, "accept_content = result_accept_content"),
+        ({"task_reject_on_worker_lost": False}, "task_reject_on_worker_lost = True"),
+        ({"worker_prefetch_multiplier": 4}, "worker_prefetch_multiplier = 1"),
+    ],
+    ids=["pickle", "acks-late-without-reject", "prefetch-with-priorities"],
+)
+def test_an_unsafe_setting_stops_the_worker_with_the_fix(
+    workers: Workers, conf: Mapping[str, object], fix: str
+) -> None:
+    worker = _start_misconfigured(workers, conf)
+    assert _exit_code(worker) != 0
+    assert "refusing to start the worker" in worker.log()
+    assert fix in worker.log()
+    assert " ready." not in worker.log()
+
+
+def test_a_visibility_timeout_below_the_time_limit_stops_the_worker(workers: Workers) -> None:
+    worker = workers.start(
+        env={"VISIBILITY_TIMEOUT_S": "100", "TASK_TIME_LIMIT_S": "200"}, wait=False
+    )
+    assert _exit_code(worker) != 0
+    assert "visibility_timeout'] = 100s is not larger than" in worker.log()
+
+
+def test_an_evicting_broker_starts_with_a_warning(workers: Workers) -> None:
+    server = start_embedded_redis()  # private: we change its eviction policy
+    try:
+        redis.Redis.from_url(server.url).config_set("maxmemory-policy", "allkeys-lru")
+        worker = workers.start(env={"REDIS_URL": server.url})
+        assert "maxmemory-policy 'allkeys-lru'" in worker.log()
+    finally:
+        workers.stop_all()
+        server.stop()

@@ -1,0 +1,53 @@
+"""SIGKILL in the middle of a task: a pool child, then a whole worker (real processes)."""
+
+import os
+import signal
+import time
+import uuid
+
+import redis
+
+from tasks.app import app
+from tests.support.workers import Workers
+
+
+def _wait_for_first_run(client: redis.Redis, key: str, *, timeout_s: float = 30) -> int:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        pids = client.lrange(f"{key}:pids", 0, -1)
+        if pids:
+            return int(pids[0])
+        time.sleep(0.05)
+    raise TimeoutError("the task never started")
+
+
+def test_a_killed_pool_child_runs_its_task_again(
+    workers: Workers, redis_client: redis.Redis
+) -> None:
+    workers.start(queues="default", concurrency=1)
+    key = f"slow-{uuid.uuid4().hex}"
+    result = app.send_task("tests.slow_once", [key], {"seconds": 120})
+    os.kill(_wait_for_first_run(redis_client, key), signal.SIGKILL)
+    assert result.get(timeout=60) == 2
+
+
+def test_a_killed_worker_s_task_is_redelivered_after_the_visibility_timeout(
+    workers: Workers, redis_client: redis.Redis
+) -> None:
+    short = {
+        "VISIBILITY_TIMEOUT_S": "8",
+        "TASK_TIME_LIMIT_S": "7",
+        "TASK_SOFT_TIME_LIMIT_S": "6",
+        "RETRY_MAX_DELAY_S": "2",
+    }
+    doomed = workers.start(queues="default", concurrency=1, env=short)
+    key = f"slow-{uuid.uuid4().hex}"
+    result = app.send_task("tests.slow_once", [key], {"seconds": 5})
+    _wait_for_first_run(redis_client, key)
+    started = time.monotonic()
+    os.kill(doomed.pid, signal.SIGKILL)  # the pool child dies with it (PDEATHSIG)
+
+    workers.start(queues="default", concurrency=1, env=short)
+    assert result.get(timeout=60) == 2
+    waited = time.monotonic() - started
+    assert 8 - 1 <= waited <= 8 + 15, waited

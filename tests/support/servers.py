@@ -1,0 +1,45 @@
+"""Real servers for the tests: the machine's Redis when it answers, else an embedded one."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from services.embedded import EmbeddedRedis, answers
+
+SYSTEM_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def with_db(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+def start_embedded_redis(*, appendonly: bool = False) -> EmbeddedRedis:
+    """A private redis-server on a free port (for tests that stop or fill Redis)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="greenhouse-redis-"))
+    return EmbeddedRedis(data_dir=data_dir, port=free_port(), appendonly=appendonly).start()
+
+
+def session_redis() -> tuple[str, EmbeddedRedis | None]:
+    """REDIS_URL, else the machine's Redis if it answers, else an embedded server.
+
+    GREENHOUSE_TEST_EMBEDDED=1 skips the machine's Redis, to prove the fresh-machine path.
+    """
+    db = int(os.environ.get("GREENHOUSE_TEST_REDIS_DB", "15"))
+    configured = os.environ.get("REDIS_URL", "").strip()
+    if configured:
+        return with_db(configured, db), None
+    if os.environ.get("GREENHOUSE_TEST_EMBEDDED") != "1" and answers(SYSTEM_REDIS):
+        return with_db(SYSTEM_REDIS, db), None
+    server = start_embedded_redis()
+    return with_db(server.url, db), server
