@@ -21,9 +21,6 @@ class Settings:
     redis_url: str | None = _setting(
         "REDIS_URL", None, "Redis for broker, results, breakers and locks; unset = embedded server"
     )
-    cache_redis_url: str | None = _setting(
-        "CACHE_REDIS_URL", None, "Redis for caches (may use allkeys-lru); defaults to REDIS_URL"
-    )
     broker_url: str | None = _setting(
         "BROKER_URL", None, "Broker, e.g. amqp://guest:guest@host//; defaults to REDIS_URL"
     )
@@ -34,7 +31,7 @@ class Settings:
         "DATABASE_URL", None, "SQLAlchemy URL; unset = SQLite at $VAR_DIR/greenhouse.db"
     )
     var_dir: Path = _setting(
-        "VAR_DIR", Path("var"), "Local state: embedded Redis data, SQLite, pid files", Path
+        "VAR_DIR", Path("var"), "Local state: embedded Redis data, SQLite, process logs", Path
     )
     embedded_redis_port: int = _setting(
         "EMBEDDED_REDIS_PORT", 6390, "Port of the embedded Redis when REDIS_URL is unset", int
@@ -61,7 +58,10 @@ class Settings:
         "RETRY_MAX_DELAY_S", 600.0, "Ceiling of any retry countdown", float
     )
     retry_max_retries: int = _setting(
-        "RETRY_MAX_RETRIES", 5, "Transient failures retried this many times, then dead-lettered", int
+        "RETRY_MAX_RETRIES",
+        5,
+        "Transient failures retried this many times, then dead-lettered",
+        int,
     )
     result_expires_s: int = _setting(
         "RESULT_EXPIRES_S", 86_400, "Task results are kept this long", int
@@ -83,16 +83,16 @@ class Settings:
     plant_id_api_key: str | None = _setting(
         "PLANT_ID_API_KEY", None, "Plant.id v3 key (secret); unset = sandbox"
     )
-    plant_id_url: str = _setting(
-        "PLANT_ID_URL", "https://plant.id/api/v3", "Plant.id v3 base URL"
-    )
+    plant_id_url: str = _setting("PLANT_ID_URL", "https://plant.id/api/v3", "Plant.id v3 base URL")
     plantnet_api_key: str | None = _setting(
         "PLANTNET_API_KEY", None, "PlantNet v2 key (secret); unset = sandbox"
     )
     plantnet_url: str = _setting(
         "PLANTNET_URL", "https://my-api.plantnet.org/v2", "PlantNet v2 base URL"
     )
-    log_level: str = _setting("LOG_LEVEL", "INFO", "Log level of every process")
+    log_level: str = _setting(
+        "LOG_LEVEL", "INFO", "Log level of the CLI and the processes `up`/`demo` start"
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -144,9 +144,10 @@ def dead_letters_replay(letter_id: int) -> None:
 def health(max_age_s: float) -> None:
     """Exit 0 when Redis answers and beat's heartbeat ran through a worker recently."""
     settings = load()
-    url = settings.redis_url or EmbeddedRedis(
-        data_dir=settings.var_dir, port=settings.embedded_redis_port
-    ).url
+    url = (
+        settings.redis_url
+        or EmbeddedRedis(data_dir=settings.var_dir, port=settings.embedded_redis_port).url
+    )
     if not answers(url, timeout_s=2):
         raise click.ClickException(f"Redis at {maybe_sanitize_url(url)} does not answer")
     age = Heartbeat(redis_client(url, settings)).age_s("beat")

@@ -23,7 +23,7 @@ class Sent:
     number: int
     queue: str
     priority: int
-    result: AsyncResult  # type: ignore[type-arg]
+    result: AsyncResult
     sent_at: float  # wall clock, comparable with the worker's finished_at
 
 

@@ -98,4 +98,6 @@ def wait_for_worker(stack: Stack, *, timeout_s: float = 90.0) -> None:
         stack.supervisor.check()
         if app.control.ping(timeout=0.5):
             return
-    raise TimeoutError(f"no worker answered within {timeout_s:g}s; see {stack.settings.var_dir}/log")
+    raise TimeoutError(
+        f"no worker answered within {timeout_s:g}s; see {stack.settings.var_dir}/log"
+    )

@@ -47,7 +47,9 @@ def test_demo_once_runs_the_batch_on_embedded_parts_and_leaves_nothing_behind(
     assert "all tasks succeeded" in done.stdout
     assert done.stdout.count("SUCCESS") == 12
     assert (tmp_path / "var" / "greenhouse.db").exists()
-    assert (tmp_path / "var" / "appendonly.aof").exists() or (tmp_path / "var" / "appendonlydir").exists()
+    assert (tmp_path / "var" / "appendonly.aof").exists() or (
+        tmp_path / "var" / "appendonlydir"
+    ).exists()
     # Everything stopped: no process carries our marker, Redis is gone, no pid files remain.
     assert _processes_with(marker) == []
     assert not answers(f"redis://127.0.0.1:{port}/0")

@@ -1,5 +1,6 @@
 """Retry schedule, dead letters and replay, through a real worker and the real CLI."""
 
+import itertools
 import os
 import subprocess
 import sys
@@ -40,7 +41,7 @@ def test_transient_failures_retry_with_capped_backoff_and_keep_their_priority(
     assert result.get(timeout=60) == 4
     attempts = _attempts(redis_client, key)
     assert [prio for _at, prio in attempts] == [7, 7, 7, 7]
-    gaps = [b[0] - a[0] for a, b in zip(attempts, attempts[1:], strict=False)]
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(attempts)]
     cap = float(FAST["RETRY_MAX_DELAY_S"])
     assert all(gap <= cap + 1.5 for gap in gaps), gaps
 
@@ -53,7 +54,7 @@ def test_a_minimum_delay_holds_back_every_retry(
     result = app.send_task("tests.flaky", [key], {"failures": 2, "min_delay_s": 1.5})
     assert result.get(timeout=60) == 3
     times = [at for at, _prio in _attempts(redis_client, key)]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(gaps) == 2 and all(gap >= 1.45 for gap in gaps), gaps
 
 
@@ -73,10 +74,10 @@ def test_retries_stop_at_the_maximum_and_the_failure_is_dead_lettered(
 
 def _cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "COLUMNS": "200"}
+    greenhouse = str(Path(sys.executable).with_name("greenhouse"))
     return subprocess.run(
-        [str(Path(sys.executable).with_name("greenhouse")), *args], env=env, capture_output=True, text=True,
-        timeout=60, check=True,
-    )  # fmt: skip
+        [greenhouse, *args], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
 
 
 def test_a_permanent_error_fails_at_once_and_replay_runs_it_again(

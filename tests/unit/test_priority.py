@@ -16,7 +16,9 @@ def test_missing_priority_is_the_default_and_out_of_range_is_clamped() -> None:
 def test_from_broker_undoes_to_broker() -> None:
     for value in range(10):
         for redis in (True, False):
-            assert priority.from_broker(priority.to_broker(value, redis=redis), redis=redis) == value
+            assert (
+                priority.from_broker(priority.to_broker(value, redis=redis), redis=redis) == value
+            )
 
 
 def test_broker_kind_is_read_from_the_url() -> None:

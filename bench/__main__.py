@@ -1,0 +1,20 @@
+"""`make bench`: run every benchmark against real Redis and workers, write docs/BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import os
+
+from bench.common import ROOT, bench_redis, write_report
+
+
+def main() -> None:
+    with bench_redis() as redis_url:
+        os.environ["REDIS_URL"] = redis_url  # before tasks.app is imported below
+        from bench import platform_overhead
+
+        sections = {"Platform: base task overhead": platform_overhead.run(redis_url)}
+    print(write_report(sections, ROOT / "docs" / "BENCHMARKS.md"))
+
+
+if __name__ == "__main__":
+    main()

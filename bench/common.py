@@ -1,0 +1,140 @@
+"""Shared benchmark plumbing: a real Redis, real worker processes, the report."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import redis
+
+from services import db
+from services.embedded import EmbeddedRedis, answers
+from services.processes import Supervisor
+from services.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SYSTEM_REDIS = "redis://127.0.0.1:6379/14"
+
+
+@dataclass
+class Row:
+    """One measured figure, its goal (if any) and whether it met it."""
+
+    name: str
+    value: str
+    goal: str = ""
+    met: bool | None = None
+
+
+@contextlib.contextmanager
+def bench_redis() -> Iterator[str]:
+    """REDIS_URL, else the machine's Redis (db 14, flushed), else an embedded server."""
+    configured = Settings.from_env().redis_url  # not load(): tasks.app must see our choice
+    if configured:
+        yield configured
+        return
+    if answers(SYSTEM_REDIS):
+        redis.Redis.from_url(SYSTEM_REDIS).flushdb()
+        yield SYSTEM_REDIS
+        return
+    server = EmbeddedRedis(data_dir=Path(tempfile.mkdtemp()), port=6391, appendonly=False)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def worker(
+    app: str,
+    *,
+    redis_url: str,
+    concurrency: int,
+    env: Mapping[str, str] | None = None,
+    queues: str = "default",
+) -> Iterator[None]:
+    """A real `celery worker` process for the benchmark app, stopped afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix="greenhouse-bench-"))
+    database_url = f"sqlite:///{workdir / 'bench.db'}"
+    db.upgrade(database_url)
+    full_env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": database_url,
+        "PYTHONPATH": str(ROOT),
+        "LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        app,
+        "worker",
+        "-Q",
+        queues,
+        "-c",
+        str(concurrency),
+        "--loglevel",
+        "WARNING",
+        "--without-mingle",
+        "--without-gossip",
+    ]
+    with Supervisor(log_dir=workdir) as supervisor:
+        child = supervisor.start("worker", argv, env=full_env)
+        _wait_for_ping(app, child.log_path, supervisor)
+        yield
+
+
+def _wait_for_ping(app: str, log_path: Path, supervisor: Supervisor) -> None:
+    from tasks.app import app as celery_app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        supervisor.check()
+        if celery_app.control.ping(timeout=0.5):
+            return
+    raise TimeoutError(f"benchmark worker did not start; see {log_path}")
+
+
+def median_of(rounds: int, measure: Callable[[], float]) -> float:
+    return statistics.median(measure() for _ in range(rounds))
+
+
+def machine() -> str:
+    return (
+        f"{platform.node()} · {platform.machine()} · {os.cpu_count()} CPUs · "
+        f"Python {platform.python_version()} · {platform.system()} {platform.release()}"
+    )
+
+
+def write_report(sections: Mapping[str, list[Row]], path: Path) -> str:
+    """docs/BENCHMARKS.md: the date, the machine and one table per section."""
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M UTC} on {machine()}.",
+        "Figures compared with each other were measured side by side in the same run.",
+        "",
+    ]
+    for title, rows in sections.items():
+        lines += [f"## {title}", "", "| measurement | result | goal | met |", "|---|---|---|---|"]
+        for row in rows:
+            met = "" if row.met is None else ("yes" if row.met else "**no**")
+            lines.append(f"| {row.name} | {row.value} | {row.goal} | {met} |")
+        lines.append("")
+    text = "\n".join(lines)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return text

@@ -1,0 +1,67 @@
+"""docker-compose.yml checked structurally (no Docker engine here): commands, queues, variables."""
+
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+import celeryconfig
+from services.settings import documented
+from tasks.cli import main as greenhouse_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+APP_SERVICES = {name: s for name, s in SERVICES.items() if s.get("image") == "greenhouse:latest"}
+QUEUES = {queue.name for queue in celeryconfig.task_queues}
+
+
+def _queues_of(command: list[str]) -> set[str]:
+    return set(command[command.index("-Q") + 1].split(",")) if "-Q" in command else set()
+
+
+def test_every_process_runs_from_the_one_image_built_here() -> None:
+    assert set(APP_SERVICES) >= {"worker-identification", "worker-background", "beat", "flower"}
+    assert all(service["build"] == "." for service in APP_SERVICES.values())
+    assert (ROOT / "Dockerfile").exists()
+
+
+def test_every_celery_command_names_the_real_app_and_real_queues() -> None:
+    consumed: set[str] = set()
+    for service in APP_SERVICES.values():
+        command = service["command"]
+        if command[0] == "celery":
+            assert command[1:3] == ["-A", "tasks"]
+            assert command[3] in {"worker", "beat", "flower"}
+            assert _queues_of(command) <= QUEUES
+            consumed |= _queues_of(command)
+    assert consumed == QUEUES
+
+
+def test_every_greenhouse_command_exists() -> None:
+    for service in APP_SERVICES.values():
+        command = service["command"]
+        if command[0] == "greenhouse":
+            context = click.Context(greenhouse_cli)
+            group: Any = greenhouse_cli
+            for word in command[1:]:
+                group = group.get_command(context, word)
+                assert group is not None, command
+
+
+def test_every_variable_set_is_one_the_settings_read() -> None:
+    known = {name for name, _default, _doc in documented()}
+    for name, service in APP_SERVICES.items():
+        assert set(service["environment"]) <= known, name
+
+
+def test_redis_keeps_its_data_and_never_evicts() -> None:
+    command = " ".join(SERVICES["redis"]["command"])
+    assert "--appendonly yes" in command and "--maxmemory-policy noeviction" in command
+    assert "healthcheck" in SERVICES["redis"]
+
+
+def test_flower_credentials_come_from_the_environment_not_the_file() -> None:
+    auth = SERVICES["flower"]["environment"]["FLOWER_BASIC_AUTH"]
+    assert auth.startswith("${") and ":?" in auth
