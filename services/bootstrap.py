@@ -8,7 +8,7 @@ import redis
 from sqlalchemy import Engine
 
 from services.db import make_engine, session_factory
-from services.deadletters import DeadLetterStore, SqlDeadLetterStore
+from services.deadletters import DeadLetterStore, SpillingDeadLetterStore, SqlDeadLetterStore
 from services.health import Heartbeat
 from services.retry import RetryPolicy
 from services.settings import Settings
@@ -54,7 +54,7 @@ def bootstrap(settings: Settings, *, redis_url: str) -> Container:
         settings=settings,
         redis=client,
         engine=engine,
-        dead_letters=dead_letter_store(settings, engine),
+        dead_letters=SpillingDeadLetterStore(dead_letter_store(settings, engine), client),
         heartbeat=Heartbeat(client),
         retry_policy=RetryPolicy(
             base_delay_s=settings.retry_base_delay_s,

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
 from sqlalchemy import DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from services.db import Base
 
 MAX_MESSAGE_CHARS = 2000
+SPILL_KEY = "greenhouse:dead-letters:spill"
+
+log = logging.getLogger(__name__)
 
 
 class DeadLetterRow(Base):
@@ -64,6 +70,17 @@ class DeadLetter:
     def arguments_bytes(self) -> int:
         return len(_dump(self.args, self.kwargs).encode())
 
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), default=str)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> DeadLetter:
+        values = json.loads(raw)
+        for key in ("failed_at", "replayed_at"):
+            if values[key]:
+                values[key] = datetime.fromisoformat(values[key])
+        return cls(**values)
+
 
 def _dump(args: list[Any], kwargs: dict[str, Any]) -> str:
     return json.dumps([args, kwargs], sort_keys=True, separators=(",", ":"), default=str)
@@ -77,7 +94,12 @@ class DeadLetterStore(ABC):
     """Where final failures go; operators list and replay them."""
 
     @abstractmethod
-    def record(self, letter: DeadLetter) -> int: ...
+    def record(self, letter: DeadLetter) -> int | None:
+        """Store `letter`; its id, or None when it is held elsewhere until `drain()`."""
+
+    def drain(self) -> int:
+        """Move letters held elsewhere into the store; how many moved."""
+        return 0
 
     @abstractmethod
     def list(self, *, limit: int = 50) -> list[DeadLetter]: ...
@@ -130,6 +152,42 @@ class SqlDeadLetterStore(DeadLetterStore):
                 raise KeyError(letter_id)
             row.replayed_at = now()
             row.replay_task_id = replay_task_id
+
+
+class SpillingDeadLetterStore(DeadLetterStore):
+    """`primary`, but a letter it cannot take (database down) waits in a Redis list."""
+
+    def __init__(self, primary: DeadLetterStore, client: redis.Redis, *, key: str = SPILL_KEY):
+        self._primary = primary
+        self._redis = client
+        self._key = key
+
+    def record(self, letter: DeadLetter) -> int | None:
+        try:
+            return self._primary.record(letter)
+        except Exception:
+            log.exception("dead-letter table unavailable; holding %s[%s] in Redis %s",
+                          letter.task_name, letter.task_id, self._key)  # fmt: skip
+            self._redis.rpush(self._key, letter.to_json())
+            return None
+
+    def drain(self) -> int:
+        moved = 0
+        # At least once: a crash between record and LPOP records the letter twice, never zero.
+        while (raw := self._redis.lindex(self._key, 0)) is not None:
+            self._primary.record(DeadLetter.from_json(raw))
+            self._redis.lpop(self._key)
+            moved += 1
+        return moved
+
+    def list(self, *, limit: int = 50) -> list[DeadLetter]:
+        return self._primary.list(limit=limit)
+
+    def get(self, letter_id: int) -> DeadLetter | None:
+        return self._primary.get(letter_id)
+
+    def mark_replayed(self, letter_id: int, *, replay_task_id: str) -> None:
+        self._primary.mark_replayed(letter_id, replay_task_id=replay_task_id)
 
 
 def _from_row(row: DeadLetterRow) -> DeadLetter:

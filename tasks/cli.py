@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from services import db
-from services.bootstrap import dead_letter_store, redis_client
+from services.bootstrap import redis_client
+from services.deadletters import DeadLetterStore
 from services.embedded import EmbeddedRedis, answers
 from services.health import Heartbeat
 from services.settings import load
@@ -103,6 +104,17 @@ def dead_letters() -> None:
     """Final task failures: list them, replay them."""
 
 
+def _dead_letter_store() -> DeadLetterStore:
+    """The table, after moving in any letters held in Redis while the database was down."""
+    from tasks import runtime
+    from tasks.app import app  # noqa: F401  (configures the app runtime reads)
+
+    store = runtime.container().dead_letters
+    if moved := store.drain():
+        console.print(f"moved {moved} dead letters held in Redis into the table")
+    return store
+
+
 @dead_letters.command("list")
 @click.option("--limit", default=50, show_default=True)
 def dead_letters_list(limit: int) -> None:
@@ -110,7 +122,7 @@ def dead_letters_list(limit: int) -> None:
     table = Table(title="Dead letters")
     for column in ("id", "failed at", "task", "queue", "prio", "attempts", "error", "arguments"):
         table.add_column(column)
-    for letter in dead_letter_store(load()).list(limit=limit):
+    for letter in _dead_letter_store().list(limit=limit):
         table.add_row(
             str(letter.id), f"{letter.failed_at:%Y-%m-%d %H:%M:%S}", letter.task_name,
             letter.queue or "-", str(letter.priority), str(letter.attempts),
@@ -127,7 +139,7 @@ def dead_letters_replay(letter_id: int) -> None:
     """Enqueue the original task again, with its original arguments, queue and priority."""
     from tasks.app import app
 
-    store = dead_letter_store(load())
+    store = _dead_letter_store()
     letter = store.get(letter_id)
     if letter is None:
         raise click.ClickException(f"no dead letter with id {letter_id}")

@@ -11,10 +11,12 @@ from celery.signals import (
     before_task_publish,
     celeryd_init,
     task_failure,
+    task_unknown,
     worker_process_init,
     worker_process_shutdown,
     worker_ready,
 )
+from kombu.message import Message
 
 from services import configcheck, priority
 from services.deadletters import DeadLetter, now
@@ -68,34 +70,68 @@ def publish_in_broker_priority(properties: dict[str, Any], **_: Any) -> None:
 
 
 @task_failure.connect
-def record_dead_letter(
+def dead_letter_on_failure(
     sender: Task, task_id: str, exception: BaseException, args: Any, kwargs: Any, **_: Any
 ) -> None:
     """Every final failure lands in the dead-letter table, replayable."""
     request = sender.request
     delivery = request.delivery_info or {}
-    on_redis = priority.is_redis_url(str(current_app.conf.broker_url))
-    letter = DeadLetter(
-        task_id=task_id,
-        task_name=sender.name,
-        args=list(args or []),
-        kwargs=dict(kwargs or {}),
-        queue=delivery.get("routing_key"),
-        priority=priority.from_broker(delivery.get("priority"), redis=on_redis),
-        error_type=type(exception).__name__,
-        error_message=str(exception),
-        attempts=(request.retries or 0) + 1,
-        failed_at=now(),
+    record(
+        DeadLetter(
+            task_id=task_id,
+            task_name=sender.name,
+            args=list(args or []),
+            kwargs=dict(kwargs or {}),
+            queue=delivery.get("routing_key"),
+            priority=_caller_priority(delivery.get("priority")),
+            error_type=type(exception).__name__,
+            error_message=str(exception),
+            attempts=(request.retries or 0) + 1,
+            failed_at=now(),
+        )
     )
+
+
+@task_unknown.connect
+def dead_letter_unknown_task(
+    message: Message, exc: BaseException, name: str, id: str, **_: Any
+) -> None:
+    """Celery drops a message naming no registered task; keep it, so it can be replayed."""
+    args, kwargs, _embed = message.decode()
+    delivery = message.delivery_info or {}
+    record(
+        DeadLetter(
+            task_id=id,
+            task_name=name,
+            args=list(args),
+            kwargs=dict(kwargs),
+            queue=delivery.get("routing_key"),
+            priority=_caller_priority(message.properties.get("priority")),
+            error_type="NotRegistered",
+            error_message=f"no task named {name!r} is registered on this worker",
+            attempts=1,
+            failed_at=now(),
+        )
+    )
+
+
+def _caller_priority(native: int | None) -> int | None:
+    return priority.from_broker(
+        native, redis=priority.is_redis_url(str(current_app.conf.broker_url))
+    )
+
+
+def record(letter: DeadLetter) -> None:
     try:
         letter_id = runtime.container().dead_letters.record(letter)
     except Exception:
         log.exception(
             "could not record dead letter for %s[%s] (arguments sha256 %s, %d bytes)",
-            sender.name, task_id, letter.arguments_digest, letter.arguments_bytes,
+            letter.task_name, letter.task_id, letter.arguments_digest, letter.arguments_bytes,
         )  # fmt: skip
         raise
     log.error(
-        "%s[%s] failed for good (%s); dead letter %d, arguments sha256 %s",
-        sender.name, task_id, letter.error_type, letter_id, letter.arguments_digest[:12],
+        "%s[%s] failed for good (%s); dead letter %s, arguments sha256 %s",
+        letter.task_name, letter.task_id, letter.error_type,
+        letter_id if letter_id is not None else "held in Redis", letter.arguments_digest[:12],
     )  # fmt: skip

@@ -1,10 +1,9 @@
 """Priorities on a real broker with one busy worker process (starts a real Celery worker)."""
 
-import time
-
 import redis
 
 from tasks.app import app
+from tests.support.observe import eventually
 from tests.support.workers import Workers
 
 
@@ -13,10 +12,7 @@ def test_high_priority_tasks_overtake_a_backlog_of_low_ones(
 ) -> None:
     workers.start(queues="default", concurrency=1)
     busy = app.send_task("tests.record", ["busy"], {"seconds": 1.0}, queue="default")
-    while redis_client.llen("tests:order") == 0 and busy.state == "PENDING":
-        time.sleep(0.01)  # wait until the worker has taken it (state STARTED)
-        if busy.state == "STARTED":
-            break
+    eventually(lambda: busy.state == "STARTED", what="the worker to be busy")
     low = [
         app.send_task("tests.record", [f"low-{i}"], {"seconds": 0.01}, queue="default", priority=0)
         for i in range(200)

@@ -1,35 +1,19 @@
 """Retry schedule, dead letters and replay, through a real worker and the real CLI."""
 
 import itertools
-import os
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 import redis
 
-from services.bootstrap import dead_letter_store
-from services.deadletters import DeadLetter
-from services.settings import Settings
 from tasks.app import app
+from tests.support.observe import dead_letters, greenhouse
 from tests.support.workers import FAST, Workers
 
 
 def _attempts(client: redis.Redis, key: str) -> list[tuple[float, int]]:
     rows = [entry.split("|") for entry in client.lrange(f"{key}:attempts", 0, -1)]
     return [(float(at), int(prio)) for at, prio in rows]
-
-
-def _letters(database_url: str, *, count: int = 1, timeout_s: float = 10) -> list[DeadLetter]:
-    """The dead letters, once `count` are there (the worker records them after the result)."""
-    store = dead_letter_store(Settings(database_url=database_url))
-    deadline = time.monotonic() + timeout_s
-    while len(letters := store.list()) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return letters
 
 
 def test_transient_failures_retry_with_capped_backoff_and_keep_their_priority(
@@ -67,17 +51,9 @@ def test_retries_stop_at_the_maximum_and_the_failure_is_dead_lettered(
     with pytest.raises(Exception, match="flaky attempt 3"):
         result.get(timeout=60)
     assert len(_attempts(redis_client, key)) == 3
-    (letter,) = _letters(database_url)
+    (letter,) = dead_letters(database_url)
     assert (letter.task_id, letter.attempts, letter.error_type) == (result.id, 3, "TransientError")
     assert (letter.queue, letter.priority, letter.args) == ("default", 2, [key])
-
-
-def _cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "COLUMNS": "200"}
-    greenhouse = str(Path(sys.executable).with_name("greenhouse"))
-    return subprocess.run(
-        [greenhouse, *args], env=env, capture_output=True, text=True, timeout=60, check=True
-    )
 
 
 def test_a_permanent_error_fails_at_once_and_replay_runs_it_again(
@@ -89,15 +65,15 @@ def test_a_permanent_error_fails_at_once_and_replay_runs_it_again(
     with pytest.raises(Exception, match="value 41 rejected"):
         result.get(timeout=30)
     assert redis_client.get(f"{key}:calls") == "1"  # not retried
-    (letter,) = _letters(database_url)
+    (letter,) = dead_letters(database_url)
     assert (letter.error_type, letter.attempts, letter.priority) == ("ValidationError", 1, 6)
 
-    listing = _cli("dead-letters", "list", database_url=database_url).stdout
+    listing = greenhouse("dead-letters", "list", database_url=database_url).stdout
     assert letter.arguments_digest[:12] in listing and key not in listing
 
     redis_client.set(key, "1")  # the operator fixed the cause
-    _cli("dead-letters", "replay", str(letter.id), database_url=database_url)
-    (replayed,) = _letters(database_url)
+    greenhouse("dead-letters", "replay", str(letter.id), database_url=database_url)
+    (replayed,) = dead_letters(database_url)
     assert replayed.replay_task_id
     assert app.AsyncResult(replayed.replay_task_id).get(timeout=30) == 41
     assert redis_client.get(f"{key}:calls") == "2"

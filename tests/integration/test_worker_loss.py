@@ -8,17 +8,13 @@ import uuid
 import redis
 
 from tasks.app import app
+from tests.support.observe import eventually
 from tests.support.workers import Workers
 
 
-def _wait_for_first_run(client: redis.Redis, key: str, *, timeout_s: float = 30) -> int:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        pids = client.lrange(f"{key}:pids", 0, -1)
-        if pids:
-            return int(pids[0])
-        time.sleep(0.05)
-    raise TimeoutError("the task never started")
+def _wait_for_first_run(client: redis.Redis, key: str) -> int:
+    eventually(lambda: client.llen(f"{key}:pids"), what="the task to start")
+    return int(client.lindex(f"{key}:pids", 0))
 
 
 def test_a_killed_pool_child_runs_its_task_again(

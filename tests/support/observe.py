@@ -1,0 +1,65 @@
+"""Looking at what real processes did: dead letters in the database, the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from services.bootstrap import dead_letter_store
+from services.deadletters import DeadLetter
+from services.settings import Settings
+from tests.support.servers import free_port
+
+
+def dead_letters(database_url: str, *, count: int = 1, timeout_s: float = 10) -> list[DeadLetter]:
+    """The dead letters, once `count` are there (a worker records them after the result)."""
+    store = dead_letter_store(Settings(database_url=database_url))
+    deadline = time.monotonic() + timeout_s
+    while len(letters := store.list()) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return letters
+
+
+def greenhouse(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed `greenhouse` command against the test's Redis and database."""
+    env = {**os.environ, "DATABASE_URL": database_url, "COLUMNS": "200"}
+    command = [str(Path(sys.executable).with_name("greenhouse")), *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=True)
+
+
+def eventually(predicate: Callable[[], object], *, timeout_s: float = 30, what: str = "") -> None:
+    """Wait until `predicate()` is truthy; fail the test after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what or predicate}")
+        time.sleep(0.02)
+
+
+def processes_with(marker: bytes) -> list[Path]:
+    """/proc entries of live processes whose environment contains `marker`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker in (proc / "environ").read_bytes():
+                found.append(proc)
+        except OSError:
+            continue
+    return found
+
+
+def fresh_machine_env(tmp_path: Path, marker: str) -> dict[str, str]:
+    """This environment minus any Redis or database: what a fresh clone sees; marked."""
+    configured = {"REDIS_URL", "DATABASE_URL", "BROKER_URL", "RESULT_BACKEND"}
+    env = {key: value for key, value in os.environ.items() if key not in configured}
+    return env | {
+        "VAR_DIR": str(tmp_path / "var"),
+        "EMBEDDED_REDIS_PORT": str(free_port()),
+        "FLOWER_PORT": str(free_port()),
+        "GREENHOUSE_TEST_MARK": marker,
+        "COLUMNS": "160",
+    }
