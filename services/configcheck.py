@@ -8,14 +8,18 @@ from typing import Any
 from services.priority import is_redis_url
 
 PICKLE = {"pickle", "application/x-python-serialize"}
+RABBITMQ_CONSUMER_TIMEOUT_S = 1800  # RabbitMQ's default consumer_timeout
 SAFE_EVICTION_POLICIES = {"noeviction", None}
 
 
 def refusals(conf: Mapping[str, Any]) -> list[str]:
     """Every reason this Celery configuration must not run, each with its fix."""
     problems = [*_pickle(conf), *_acks(conf)]
-    if is_redis_url(str(conf.get("broker_url") or "")):
+    broker = str(conf.get("broker_url") or "")
+    if is_redis_url(broker):
         problems += _visibility(conf) + _prefetch(conf)
+    elif broker.startswith(("amqp", "pyamqp")):
+        problems += _consumer_timeout(conf)
     return problems
 
 
@@ -61,6 +65,17 @@ def _visibility(conf: Mapping[str, Any]) -> list[str]:
                 f"{longest:g}, or lower TASK_TIME_LIMIT_S / RETRY_MAX_DELAY_S."
             )
     return problems
+
+
+def _consumer_timeout(conf: Mapping[str, Any]) -> list[str]:
+    longest = longest_wait_s(conf)
+    if longest >= RABBITMQ_CONSUMER_TIMEOUT_S:
+        return [
+            f"the longest countdown or time limit ({longest:g}s) reaches RabbitMQ's default "
+            f"consumer_timeout ({RABBITMQ_CONSUMER_TIMEOUT_S}s): the broker would close the "
+            "channel and redeliver. Fix: lower TASK_TIME_LIMIT_S / RETRY_MAX_DELAY_S."
+        ]
+    return []
 
 
 def _prefetch(conf: Mapping[str, Any]) -> list[str]:

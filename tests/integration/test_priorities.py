@@ -1,28 +1,57 @@
-"""Priorities on a real broker with one busy worker process (starts a real Celery worker)."""
+"""Priorities with one busy worker on Redis and on RabbitMQ (real brokers, real worker)."""
 
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
 import redis
 
 from tasks.app import app
 from tests.support.observe import eventually
-from tests.support.workers import Workers
+from tests.support.servers import rabbitmq_vhost
+from tests.support.workers import ROOT, Workers
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker_env(request: pytest.FixtureRequest, redis_url: str) -> Iterator[dict[str, str]]:
+    """Environment selecting the broker; results stay on the test's Redis either way."""
+    if request.param == "redis":
+        yield {}
+        return
+    with rabbitmq_vhost() as amqp_url:
+        if amqp_url is None:
+            pytest.skip("no RabbitMQ on 127.0.0.1:5672 (rabbitmqctl needed for a private vhost)")
+        yield {"BROKER_URL": amqp_url, "RESULT_BACKEND": redis_url}
+
+
+def _enqueue(specs: list[dict[str, Any]], env: dict[str, str]) -> list[str]:
+    lines = "".join(json.dumps(spec) + "\n" for spec in specs)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.support.enqueue"], input=lines, text=True,
+        capture_output=True, check=True, cwd=ROOT, env={**os.environ, **env},
+    )  # fmt: skip
+    return done.stdout.split()
+
+
+def _record(label: str, priority: int | None = None) -> dict[str, Any]:
+    return {"name": "tests.record", "args": [label], "kwargs": {"seconds": 0.01},
+            "queue": "default", "priority": priority}  # fmt: skip
 
 
 def test_high_priority_tasks_overtake_a_backlog_of_low_ones(
-    workers: Workers, redis_client: redis.Redis
+    workers: Workers, redis_client: redis.Redis, broker_env: dict[str, str]
 ) -> None:
-    workers.start(queues="default", concurrency=1)
-    busy = app.send_task("tests.record", ["busy"], {"seconds": 1.0}, queue="default")
-    eventually(lambda: busy.state == "STARTED", what="the worker to be busy")
-    low = [
-        app.send_task("tests.record", [f"low-{i}"], {"seconds": 0.01}, queue="default", priority=0)
-        for i in range(200)
-    ]
-    high = [
-        app.send_task("tests.record", [f"high-{i}"], {"seconds": 0.01}, queue="default", priority=9)
-        for i in range(20)
-    ]
-    for result in [busy, *low, *high]:
-        result.get(timeout=120)
+    workers.start(queues="default", concurrency=1, env=broker_env)
+    (busy,) = _enqueue([_record("busy") | {"kwargs": {"seconds": 4.0}}], broker_env)
+    eventually(lambda: app.AsyncResult(busy).state == "STARTED", what="the worker to be busy")
+    lows = [_record(f"low-{i}", priority=0) for i in range(200)]
+    highs = [_record(f"high-{i}", priority=9) for i in range(20)]
+    _enqueue(lows + highs, broker_env)
+    eventually(lambda: redis_client.llen("tests:order") == 221, timeout_s=120, what="all tasks")
 
     order = redis_client.lrange("tests:order", 0, -1)
     last_high = max(order.index(f"high-{i}") for i in range(20))

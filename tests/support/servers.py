@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
+import subprocess
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,3 +48,26 @@ def session_redis() -> tuple[str, EmbeddedRedis | None]:
         return with_db(SYSTEM_REDIS, db), None
     server = start_embedded_redis()
     return with_db(server.url, db), server
+
+
+@contextlib.contextmanager
+def rabbitmq_vhost() -> Iterator[str | None]:
+    """An AMQP URL on a throw-away vhost of the machine's RabbitMQ; None when there is none."""
+    ctl = shutil.which("rabbitmqctl")
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=1).close()
+    except OSError:
+        ctl = None
+    if ctl is None:
+        yield None
+        return
+    vhost = f"greenhouse-test-{uuid.uuid4().hex[:8]}"
+    subprocess.run([ctl, "add_vhost", vhost], check=True, capture_output=True)
+    try:
+        subprocess.run(
+            [ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    finally:
+        subprocess.run([ctl, "delete_vhost", vhost], capture_output=True)

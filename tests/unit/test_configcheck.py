@@ -53,3 +53,9 @@ def test_rabbitmq_needs_no_visibility_or_prefetch_check() -> None:
 def test_an_evicting_broker_gets_a_warning() -> None:
     assert eviction_warning("noeviction") is None
     assert "allkeys-lru" in (eviction_warning("allkeys-lru") or "")
+
+
+def test_rabbitmq_refuses_waits_beyond_its_consumer_timeout() -> None:
+    conf = {**SAFE, "broker_url": "amqp://guest@h//", "greenhouse_longest_countdown_s": 3600}
+    (problem,) = refusals(conf)
+    assert "consumer_timeout" in problem
