@@ -1,0 +1,1 @@
+"""Guards around calls that may fail: circuit breakers, locks, caches."""

@@ -1,0 +1,132 @@
+"""Single-flight across processes: one computes, the others wait for its cached result.
+
+Built on python-redis-lock, with its pitfalls closed: the renewal thread no longer dies silently
+on a Redis error (it logs and retries), a lock that expired before release no longer throws the
+finished work away (NotAcquired at release is logged), `reset_all` is never called (it would break
+live holders), and waiters never block in Redis longer than `poll_s`, far below the client's socket
+timeout. When the lock cannot be had within `wait_s`, `LockTimeout` (transient) is raised: the
+task retries later and will most likely find the result cached; calling the upstream anyway would
+defeat the point of the lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+import redis_lock
+
+from services.errors import TransientError
+from services.resilience.cache import JsonCache
+
+log = logging.getLogger(__name__)
+# Contention is normal here; redis_lock logs every contended try as a warning.
+logging.getLogger("redis_lock").setLevel(logging.ERROR)
+
+
+class LockTimeout(TransientError):
+    """The same work is in progress elsewhere and did not finish within the wait."""
+
+
+class RenewingLock(redis_lock.Lock):
+    """redis_lock.Lock whose renewal survives Redis errors and whose release keeps the work."""
+
+    @staticmethod
+    def _lock_renewer(name: str, lockref: Any, interval: float, stop: Any) -> None:
+        while not stop.wait(timeout=interval):
+            lock = lockref()
+            if lock is None:
+                return
+            try:
+                lock.extend(expire=lock._expire)
+            except redis_lock.NotAcquired:
+                log.warning("lock %s expired while held; renewal stops", name)
+                return
+            except redis.RedisError as exc:
+                log.warning("could not renew lock %s (%s); retrying", name, exc)
+            del lock
+
+    def release_keeping_work(self, *, wake: int = 0) -> None:
+        """Release; a lock lost meanwhile is logged, not raised. Wake `wake` extra waiters."""
+        try:
+            self.release()
+        except redis_lock.NotAcquired:
+            log.warning("lock %s had expired before release; the result is kept", self._name)
+        except redis.RedisError as exc:
+            log.warning("could not release lock %s (%s); it expires by itself", self._name, exc)
+            return
+        if wake:  # the unlock script wakes one waiter; a finished result is for everyone
+            self._client.pipeline().lpush(self._signal, *[1] * wake).pexpire(
+                self._signal, self._signal_expire
+            ).execute()
+
+
+class SingleFlight:
+    """Cache check → lock → cache check → compute → cache → release, across processes."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        cache: JsonCache,
+        *,
+        expire_s: int = 30,
+        wait_s: float = 15.0,
+        poll_s: float = 1.0,
+    ) -> None:
+        socket_timeout = client.get_connection_kwargs().get("socket_timeout")
+        if socket_timeout is not None and socket_timeout <= poll_s + 1:
+            raise ValueError(f"Redis socket_timeout {socket_timeout}s must exceed {poll_s + 1}s")
+        self._redis = client
+        self._cache = cache
+        self._expire_s = expire_s
+        self._wait_s = wait_s
+        self._poll_s = poll_s
+
+    def get_or_compute(self, key: str, compute: Callable[[], Any]) -> tuple[Any, bool]:
+        """(value, True) from the cache, or (value, False) computed here exactly once."""
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached, True
+        lock = RenewingLock(self._redis, f"greenhouse:singleflight:{key}",
+                            expire=self._expire_s, auto_renewal=True)  # fmt: skip
+        waiters = f"greenhouse:singleflight:{key}:waiters"
+        deadline = time.monotonic() + self._wait_s
+        while True:
+            if lock.acquire(blocking=False):
+                return self._lead(key, lock, waiters, compute)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LockTimeout(f"{key} is being computed elsewhere; not done in {self._wait_s}s")
+            self._wait_for_release(lock, waiters, min(self._poll_s, remaining))
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached, True
+
+    def _lead(
+        self, key: str, lock: RenewingLock, waiters: str, compute: Callable[[], Any]
+    ) -> tuple[Any, bool]:
+        try:
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached, True
+            value = compute()
+            self._cache.set(key, value)
+            return value, False
+        finally:
+            lock.release_keeping_work(wake=self._waiting(waiters))
+
+    def _waiting(self, waiters: str) -> int:
+        try:
+            return max(0, int(self._redis.get(waiters) or 0))
+        except redis.RedisError:
+            return 0
+
+    def _wait_for_release(self, lock: RenewingLock, waiters: str, timeout_s: float) -> None:
+        self._redis.pipeline().incr(waiters).expire(waiters, self._expire_s).execute()
+        try:
+            self._redis.blpop([lock._signal], timeout=timeout_s)
+        finally:
+            self._redis.decr(waiters)
