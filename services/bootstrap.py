@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+import httpx
 import redis
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from services.db import make_engine, session_factory
 from services.deadletters import DeadLetterStore, SpillingDeadLetterStore, SqlDeadLetterStore
 from services.health import Heartbeat
+from services.identification.plantid import PlantIdClient
+from services.identification.plantnet import PlantNetClient
+from services.identification.pool import shared_pool
+from services.identification.providers import http_client
+from services.identification.records import SqlIdentificationRecords
+from services.identification.service import IdentificationService
+from services.resilience.breaker import CircuitBreaker
+from services.resilience.cache import JsonCache
+from services.resilience.lock import SingleFlight
 from services.retry import RetryPolicy
 from services.settings import Settings
+
+log = logging.getLogger(__name__)
+SANDBOX_KEY = "sandbox"  # any key works against the sandbox; a real API rejects it
 
 
 @dataclass(kw_only=True)
@@ -24,8 +39,12 @@ class Container:
     dead_letters: DeadLetterStore
     heartbeat: Heartbeat
     retry_policy: RetryPolicy
+    identification: IdentificationService
+    http: list[httpx.Client]
 
     def close(self) -> None:
+        for client in self.http:
+            client.close()
         self.redis.close()
         self.engine.dispose()
 
@@ -49,7 +68,18 @@ def dead_letter_store(settings: Settings, engine: Engine | None = None) -> SqlDe
 def bootstrap(settings: Settings, *, redis_url: str) -> Container:
     """Build the real object graph; call after fork, never at import time."""
     client = redis_client(redis_url, settings)
+    cache_client = (
+        redis_client(settings.cache_redis_url, settings) if settings.cache_redis_url else client
+    )
     engine = make_engine(settings.sqlalchemy_url)
+    sessions = session_factory(engine)
+    http = [
+        http_client(
+            connect_timeout_s=settings.provider_connect_timeout_s,
+            read_timeout_s=settings.provider_read_timeout_s,
+        )
+        for _ in range(2)
+    ]
     return Container(
         settings=settings,
         redis=client,
@@ -61,4 +91,70 @@ def bootstrap(settings: Settings, *, redis_url: str) -> Container:
             max_delay_s=settings.retry_max_delay_s,
             max_retries=settings.retry_max_retries,
         ),
+        identification=identification_service(settings, client, cache_client, sessions, http),
+        http=http,
     )
+
+
+def identification_service(
+    settings: Settings,
+    client: redis.Redis,
+    cache_client: redis.Redis,
+    sessions: sessionmaker[Session],
+    http: list[httpx.Client],
+) -> IdentificationService:
+    """Both providers, each behind its Redis-shared breaker, behind one single-flight lock."""
+    plant_id = PlantIdClient(
+        http[0], base_url=settings.plant_id_url, api_key=_key(settings.plant_id_api_key, "PLANT_ID")
+    )
+    plantnet = PlantNetClient(
+        http[1],
+        base_url=settings.plantnet_url,
+        api_key=_key(settings.plantnet_api_key, "PLANTNET"),
+        project=settings.plantnet_project,
+    )
+    trial_s = settings.provider_deadline_s + 5
+    breakers = [
+        CircuitBreaker(
+            "plant_id",
+            client,
+            fail_max=settings.plant_id_breaker_fail_max,
+            reset_timeout_s=settings.plant_id_breaker_reset_s,
+            half_open_max_calls=settings.breaker_half_open_max_calls,
+            trial_timeout_s=trial_s,
+        ),
+        CircuitBreaker(
+            "plantnet",
+            client,
+            fail_max=settings.plantnet_breaker_fail_max,
+            reset_timeout_s=settings.plantnet_breaker_reset_s,
+            half_open_max_calls=settings.breaker_half_open_max_calls,
+            trial_timeout_s=trial_s,
+        ),
+    ]
+    cache = JsonCache(
+        cache_client,
+        namespace="identification",
+        version=settings.cache_version,
+        ttl_s=settings.identification_cache_ttl_s,
+    )
+    return IdentificationService(
+        providers=list(zip([plant_id, plantnet], breakers, strict=True)),
+        flight=SingleFlight(
+            client, cache, expire_s=settings.lock_expire_s, wait_s=settings.lock_wait_s
+        ),
+        records=SqlIdentificationRecords(sessions),
+        pool=lambda: shared_pool(max_workers=settings.provider_pool_size),
+        deadline_s=settings.provider_deadline_s,
+        full_ttl_s=settings.identification_cache_ttl_s,
+        partial_ttl_s=settings.identification_partial_ttl_s,
+    )
+
+
+def _key(configured: str | None, name: str) -> str:
+    if configured:
+        return configured
+    log.info(
+        "%s_API_KEY unset: sandbox mode (%s_URL should point at `greenhouse sandbox`)", name, name
+    )
+    return SANDBOX_KEY

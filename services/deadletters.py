@@ -81,6 +81,12 @@ class DeadLetter:
                 values[key] = datetime.fromisoformat(values[key])
         return cls(**values)
 
+    @staticmethod
+    def describe(value: Any) -> str:
+        """A stand-in for arguments too large or sensitive to print: size and digest."""
+        dumped = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+        return f"<{len(dumped)} bytes, sha256 {hashlib.sha256(dumped).hexdigest()[:12]}>"
+
 
 def _dump(args: list[Any], kwargs: dict[str, Any]) -> str:
     return json.dumps([args, kwargs], sort_keys=True, separators=(",", ":"), default=str)
@@ -166,8 +172,12 @@ class SpillingDeadLetterStore(DeadLetterStore):
         try:
             return self._primary.record(letter)
         except Exception:
-            log.exception("dead-letter table unavailable; holding %s[%s] in Redis %s",
-                          letter.task_name, letter.task_id, self._key)  # fmt: skip
+            log.exception(
+                "dead-letter table unavailable; holding %s[%s] in Redis %s",
+                letter.task_name,
+                letter.task_id,
+                self._key,
+            )
             self._redis.rpush(self._key, letter.to_json())
             return None
 

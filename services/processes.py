@@ -43,9 +43,13 @@ class Supervisor:
         with log_path.open("ab") as out:
             # A session of its own: Ctrl-C reaches only us, and we can signal the whole group.
             process = subprocess.Popen(
-                list(argv), env=dict(env), stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )  # fmt: skip
+                list(argv),
+                env=dict(env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         child = Child(name, process, log_path)
         self.children.append(child)
         log.info("started %s (pid %d, log %s)", name, process.pid, log_path)

@@ -21,6 +21,9 @@ class Settings:
     redis_url: str | None = _setting(
         "REDIS_URL", None, "Redis for broker, results, breakers and locks; unset = embedded server"
     )
+    cache_redis_url: str | None = _setting(
+        "CACHE_REDIS_URL", None, "Redis for caches (may use allkeys-lru); defaults to REDIS_URL"
+    )
     broker_url: str | None = _setting(
         "BROKER_URL", None, "Broker, e.g. amqp://guest:guest@host//; defaults to REDIS_URL"
     )
@@ -90,6 +93,58 @@ class Settings:
     plantnet_url: str = _setting(
         "PLANTNET_URL", "https://my-api.plantnet.org/v2", "PlantNet v2 base URL"
     )
+    plantnet_project: str = _setting("PLANTNET_PROJECT", "all", "PlantNet flora to search")
+    sandbox_port: int = _setting(
+        "SANDBOX_PORT", 8765, "Port of the API sandbox `up`/`demo` start when a key is missing", int
+    )
+    provider_connect_timeout_s: float = _setting(
+        "PROVIDER_CONNECT_TIMEOUT_S", 3.0, "Connect timeout of provider HTTP calls", float
+    )
+    provider_read_timeout_s: float = _setting(
+        "PROVIDER_READ_TIMEOUT_S", 15.0, "Read timeout of provider HTTP calls", float
+    )
+    provider_deadline_s: float = _setting(
+        "PROVIDER_DEADLINE_S", 20.0, "A provider with no answer by then counts as failed", float
+    )
+    provider_pool_size: int = _setting(
+        "PROVIDER_POOL_SIZE", 8, "Threads per process calling providers (shared, bounded)", int
+    )
+    plant_id_breaker_fail_max: int = _setting(
+        "PLANT_ID_BREAKER_FAIL_MAX",
+        3,
+        "Consecutive transient failures that open Plant.id's breaker",
+        int,
+    )
+    plant_id_breaker_reset_s: float = _setting(
+        "PLANT_ID_BREAKER_RESET_S", 60.0, "Plant.id's breaker stays open this long", float
+    )
+    plantnet_breaker_fail_max: int = _setting(
+        "PLANTNET_BREAKER_FAIL_MAX",
+        5,
+        "Consecutive transient failures that open PlantNet's breaker",
+        int,
+    )
+    plantnet_breaker_reset_s: float = _setting(
+        "PLANTNET_BREAKER_RESET_S", 30.0, "PlantNet's breaker stays open this long", float
+    )
+    breaker_half_open_max_calls: int = _setting(
+        "BREAKER_HALF_OPEN_MAX_CALLS", 1, "Trial calls allowed at once, across all processes", int
+    )
+    lock_expire_s: int = _setting(
+        "LOCK_EXPIRE_S", 30, "Single-flight lock expiry (renewed while held)", int
+    )
+    lock_wait_s: float = _setting(
+        "LOCK_WAIT_S", 15.0, "Longest wait for another process's identical request", float
+    )
+    cache_version: int = _setting(
+        "CACHE_VERSION", 1, "Part of every cache key; bump it to orphan all cached values", int
+    )
+    identification_cache_ttl_s: int = _setting(
+        "IDENTIFICATION_CACHE_TTL_S", 86_400, "A complete identification is cached this long", int
+    )
+    identification_partial_ttl_s: int = _setting(
+        "IDENTIFICATION_PARTIAL_TTL_S", 300, "A partial one (a provider failed) this long", int
+    )
     log_level: str = _setting(
         "LOG_LEVEL", "INFO", "Log level of the CLI and the processes `up`/`demo` start"
     )
@@ -115,6 +170,7 @@ class Settings:
 
     @property
     def sandbox_mode(self) -> bool:
+        """True when a provider has no key, so `up`/`demo` start the API sandbox."""
         return not (self.plant_id_api_key and self.plantnet_api_key)
 
 

@@ -1,5 +1,14 @@
-"""Greenhouse task entry points; `celery -A tasks` finds the app here."""
+"""Greenhouse task entry points; `celery -A tasks` finds the app here.
 
-from tasks.app import app
+The app is imported on first use, so `greenhouse --help` (tasks.cli) starts nothing.
+"""
 
-__all__ = ["app"]
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from tasks.app import app
+
+        return app
+    raise AttributeError(name)

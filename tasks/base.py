@@ -49,9 +49,13 @@ class GreenhouseTask(Task):
             countdown = policy.countdown(retries, min_delay_s=verdict.min_delay_s)
             log.warning(
                 "%s[%s] transient %s (attempt %d of %d); retry in %.1fs",
-                self.name, self.request.id, type(exc).__name__,
-                retries + 1, policy.max_retries + 1, countdown,
-            )  # fmt: skip
+                self.name,
+                self.request.id,
+                type(exc).__name__,
+                retries + 1,
+                policy.max_retries + 1,
+                countdown,
+            )
             raise self.retry(exc=exc, countdown=countdown, max_retries=policy.max_retries) from exc
 
     def signature_from_request(self, request: Any = None, *args: Any, **kwargs: Any) -> Signature:

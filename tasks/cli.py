@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -87,6 +88,26 @@ def _announce(redis_url: str) -> None:
     )
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True)
+def sandbox(host: str, port: int) -> None:
+    """Serve the Plant.id v3 and PlantNet v2 imitation (no keys, no internet needed)."""
+    from services.identification.sandbox import serve
+
+    serve(host=host, port=port)
+
+
+@main.command()
+@click.option("--out", type=click.Path(), default="docs/schemas", show_default=True)
+def schemas(out: str) -> None:
+    """Write the JSON Schema of every public task payload."""
+    from tasks.contract import write_schemas
+
+    for path in write_schemas(Path(out)):
+        console.print(f"wrote {path}")
+
+
 @main.group("db")
 def db_group() -> None:
     """Database schema."""
@@ -124,12 +145,16 @@ def dead_letters_list(limit: int) -> None:
         table.add_column(column)
     for letter in _dead_letter_store().list(limit=limit):
         table.add_row(
-            str(letter.id), f"{letter.failed_at:%Y-%m-%d %H:%M:%S}", letter.task_name,
-            letter.queue or "-", str(letter.priority), str(letter.attempts),
+            str(letter.id),
+            f"{letter.failed_at:%Y-%m-%d %H:%M:%S}",
+            letter.task_name,
+            letter.queue or "-",
+            str(letter.priority),
+            str(letter.attempts),
             f"{letter.error_type}: {letter.error_message[:80]}",
             f"sha256 {letter.arguments_digest[:12]}, {letter.arguments_bytes} B"
             + (f", replayed as {letter.replay_task_id}" if letter.replay_task_id else ""),
-        )  # fmt: skip
+        )
     console.print(table)
 
 
@@ -144,9 +169,12 @@ def dead_letters_replay(letter_id: int) -> None:
     if letter is None:
         raise click.ClickException(f"no dead letter with id {letter_id}")
     result = app.send_task(
-        letter.task_name, args=letter.args, kwargs=letter.kwargs,
-        queue=letter.queue, priority=letter.priority,
-    )  # fmt: skip
+        letter.task_name,
+        args=letter.args,
+        kwargs=letter.kwargs,
+        queue=letter.queue,
+        priority=letter.priority,
+    )
     store.mark_replayed(letter_id, replay_task_id=result.id)
     console.print(f"replayed dead letter {letter_id} as {letter.task_name}[{result.id}]")
 
@@ -166,3 +194,7 @@ def health(max_age_s: float) -> None:
     if age is None or age > max_age_s:
         raise click.ClickException("no beat heartbeat has been processed by a worker recently")
     console.print(f"healthy: last beat heartbeat {age:.0f}s ago")
+
+
+if __name__ == "__main__":
+    main()

@@ -63,9 +63,14 @@ def results_table(batch: list[Sent]) -> tuple[Table, bool]:
         all_ok &= state == "SUCCESS"
         latency_ms = (value.get("finished_at", item.sent_at) - item.sent_at) * 1000
         table.add_row(
-            str(item.number), "diagnostic.ping", item.queue, str(item.priority), state,
-            str(value.get("pid", "-")), f"{latency_ms:.0f}" if value else "-",
-        )  # fmt: skip
+            str(item.number),
+            "diagnostic.ping",
+            item.queue,
+            str(item.priority),
+            state,
+            str(value.get("pid", "-")),
+            f"{latency_ms:.0f}" if value else "-",
+        )
     return table, all_ok
 
 

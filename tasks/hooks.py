@@ -23,6 +23,7 @@ from services.deadletters import DeadLetter, now
 from tasks import runtime
 
 log = logging.getLogger(__name__)
+REPR_LIMIT = 200
 
 
 @celeryd_init.connect
@@ -67,6 +68,14 @@ def publish_in_broker_priority(properties: dict[str, Any], **_: Any) -> None:
     """Callers use 0 (low) … 9 (high) on every broker; the broker gets its own scale."""
     on_redis = priority.is_redis_url(str(current_app.conf.broker_url))
     properties["priority"] = priority.to_broker(properties.get("priority"), redis=on_redis)
+
+
+@before_task_publish.connect
+def summarise_large_arguments(headers: dict[str, Any], body: Any, **_: Any) -> None:
+    """Events (and so Flower) show a digest of large arguments, not 1 KB of base64."""
+    for field, value in (("argsrepr", body[0]), ("kwargsrepr", body[1])):
+        if len(headers.get(field) or "") > REPR_LIMIT:
+            headers[field] = DeadLetter.describe(value)
 
 
 @task_failure.connect
@@ -127,11 +136,17 @@ def record(letter: DeadLetter) -> None:
     except Exception:
         log.exception(
             "could not record dead letter for %s[%s] (arguments sha256 %s, %d bytes)",
-            letter.task_name, letter.task_id, letter.arguments_digest, letter.arguments_bytes,
-        )  # fmt: skip
+            letter.task_name,
+            letter.task_id,
+            letter.arguments_digest,
+            letter.arguments_bytes,
+        )
         raise
     log.error(
         "%s[%s] failed for good (%s); dead letter %s, arguments sha256 %s",
-        letter.task_name, letter.task_id, letter.error_type,
-        letter_id if letter_id is not None else "held in Redis", letter.arguments_digest[:12],
-    )  # fmt: skip
+        letter.task_name,
+        letter.task_id,
+        letter.error_type,
+        letter_id if letter_id is not None else "held in Redis",
+        letter.arguments_digest[:12],
+    )

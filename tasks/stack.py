@@ -10,6 +10,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
+
 from services import db
 from services.embedded import EmbeddedRedis, answers
 from services.processes import Supervisor
@@ -31,9 +33,16 @@ class Stack:
     def celery(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "celery", "-A", "tasks", *args]
 
+    sandbox_url: str | None = None
+
     def env(self) -> dict[str, str]:
-        # Children see exactly the Redis and database this process resolved.
-        return {**os.environ, "REDIS_URL": self.redis_url, "DATABASE_URL": self.database_url}
+        # Children see exactly the Redis, database and provider URLs this process resolved.
+        env = {**os.environ, "REDIS_URL": self.redis_url, "DATABASE_URL": self.database_url}
+        if self.sandbox_url and not self.settings.plant_id_api_key:
+            env["PLANT_ID_URL"] = f"{self.sandbox_url}/plant-id/v3"
+        if self.sandbox_url and not self.settings.plantnet_api_key:
+            env["PLANTNET_URL"] = f"{self.sandbox_url}/plantnet/v2"
+        return env
 
     @property
     def database_url(self) -> str:
@@ -64,6 +73,8 @@ def running_stack(settings: Settings, *, flower: bool = True) -> Iterator[Stack]
     with redis_for(settings) as redis_url, Supervisor(log_dir=settings.var_dir / "log") as sup:
         stack = Stack(settings, redis_url, sup)
         db.upgrade(stack.database_url)
+        if settings.sandbox_mode:
+            start_sandbox(stack)
         level = settings.log_level
         sup.start(
             "worker",
@@ -75,6 +86,28 @@ def running_stack(settings: Settings, *, flower: bool = True) -> Iterator[Stack]
             sup.start("flower", stack.celery("flower"), env=_flower_env(stack))
         wait_for_worker(stack)
         yield stack
+
+
+def start_sandbox(stack: Stack) -> None:
+    """The API sandbox, for every provider without a key."""
+    port = stack.settings.sandbox_port
+    argv = [sys.executable, "-m", "tasks.cli", "sandbox", "--port", str(port)]
+    stack.supervisor.start("sandbox", argv, env=dict(os.environ))
+    stack.sandbox_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while not _answers(f"{stack.sandbox_url}/__sandbox/calls"):
+        stack.supervisor.check()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the API sandbox did not start on port {port}")
+        time.sleep(0.1)
+    log.warning("sandbox mode: providers without an API key are answered by %s", stack.sandbox_url)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _flower_env(stack: Stack) -> dict[str, str]:

@@ -35,8 +35,13 @@ class LogListener(pybreaker.CircuitBreakerListener):
         log.warning("breaker %s: %s -> %s", cb.name, old, new_state.name)
 
     def failure(self, cb: pybreaker.CircuitBreaker, exc: BaseException) -> None:
-        log.info("breaker %s: failure %d/%d (%s)", cb.name, cb.fail_counter, cb.fail_max,
-                 type(exc).__name__)  # fmt: skip
+        log.info(
+            "breaker %s: failure %d/%d (%s)",
+            cb.name,
+            cb.fail_counter,
+            cb.fail_max,
+            type(exc).__name__,
+        )
 
 
 class _Safe(pybreaker.CircuitBreakerListener):
@@ -86,10 +91,13 @@ class CircuitBreaker(pybreaker.CircuitBreaker):
         listeners: Iterable[pybreaker.CircuitBreakerListener] = (),
     ) -> None:
         self.storage = SharedBreakerStorage(
-            name, client, reset_timeout_s=reset_timeout_s,
-            half_open_max_calls=half_open_max_calls, trial_timeout_s=trial_timeout_s,
+            name,
+            client,
+            reset_timeout_s=reset_timeout_s,
+            half_open_max_calls=half_open_max_calls,
+            trial_timeout_s=trial_timeout_s,
             redis_retry_s=redis_retry_s,
-        )  # fmt: skip
+        )
         super().__init__(
             fail_max=fail_max,
             reset_timeout=reset_timeout_s,

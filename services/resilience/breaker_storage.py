@@ -71,8 +71,10 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
         if not self.degraded:
             log.warning(
                 "breaker %s: Redis unreachable (%s); counting in this process for %.0fs",
-                self._prefix, type(exc).__name__, self._redis_retry_s,
-            )  # fmt: skip
+                self._prefix,
+                type(exc).__name__,
+                self._redis_retry_s,
+            )
         self._degraded_until = time.monotonic() + self._redis_retry_s
 
     # --- state ---
@@ -92,7 +94,7 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
         if self._degraded_until:
             self._degraded_until = 0.0
             log.warning("breaker %s: Redis reachable again; state is shared again", self._prefix)
-        state = raw_state.decode() if raw_state else pybreaker.STATE_CLOSED
+        state = raw_state.decode() if isinstance(raw_state, bytes) else pybreaker.STATE_CLOSED
         self._failures = int(failures or 0)
         self._opened_at = float(opened_at) if opened_at else None
         self._mirror(state)

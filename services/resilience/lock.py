@@ -59,9 +59,10 @@ class RenewingLock(redis_lock.Lock):
             log.warning("could not release lock %s (%s); it expires by itself", self._name, exc)
             return
         if wake:  # the unlock script wakes one waiter; a finished result is for everyone
-            self._client.pipeline().lpush(self._signal, *[1] * wake).pexpire(
-                self._signal, self._signal_expire
-            ).execute()
+            with self._client.pipeline() as pipe:
+                pipe.lpush(self._signal, *[1] * wake)
+                pipe.pexpire(self._signal, self._signal_expire)
+                pipe.execute()
 
 
 class SingleFlight:
@@ -85,18 +86,24 @@ class SingleFlight:
         self._wait_s = wait_s
         self._poll_s = poll_s
 
-    def get_or_compute(self, key: str, compute: Callable[[], Any]) -> tuple[Any, bool]:
-        """(value, True) from the cache, or (value, False) computed here exactly once."""
+    def get_or_compute(
+        self, key: str, compute: Callable[[], Any], *, ttl_s: Callable[[Any], int] | None = None
+    ) -> tuple[Any, bool]:
+        """(value, True) from the cache, or (value, False) computed here exactly once.
+
+        `ttl_s(value)` picks the cache lifetime per value (default: the cache's own).
+        """
         cached = self._cache.get(key)
         if cached is not None:
             return cached, True
-        lock = RenewingLock(self._redis, f"greenhouse:singleflight:{key}",
-                            expire=self._expire_s, auto_renewal=True)  # fmt: skip
+        lock = RenewingLock(
+            self._redis, f"greenhouse:singleflight:{key}", expire=self._expire_s, auto_renewal=True
+        )
         waiters = f"greenhouse:singleflight:{key}:waiters"
         deadline = time.monotonic() + self._wait_s
         while True:
             if lock.acquire(blocking=False):
-                return self._lead(key, lock, waiters, compute)
+                return self._lead(key, lock, waiters, compute, ttl_s)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise LockTimeout(f"{key} is being computed elsewhere; not done in {self._wait_s}s")
@@ -106,14 +113,19 @@ class SingleFlight:
                 return cached, True
 
     def _lead(
-        self, key: str, lock: RenewingLock, waiters: str, compute: Callable[[], Any]
+        self,
+        key: str,
+        lock: RenewingLock,
+        waiters: str,
+        compute: Callable[[], Any],
+        ttl_s: Callable[[Any], int] | None,
     ) -> tuple[Any, bool]:
         try:
             cached = self._cache.get(key)
             if cached is not None:
                 return cached, True
             value = compute()
-            self._cache.set(key, value)
+            self._cache.set(key, value, ttl_s=ttl_s(value) if ttl_s else None)
             return value, False
         finally:
             lock.release_keeping_work(wake=self._waiting(waiters))
@@ -125,7 +137,10 @@ class SingleFlight:
             return 0
 
     def _wait_for_release(self, lock: RenewingLock, waiters: str, timeout_s: float) -> None:
-        self._redis.pipeline().incr(waiters).expire(waiters, self._expire_s).execute()
+        with self._redis.pipeline() as pipe:
+            pipe.incr(waiters)
+            pipe.expire(waiters, self._expire_s)
+            pipe.execute()
         try:
             self._redis.blpop([lock._signal], timeout=timeout_s)
         finally:

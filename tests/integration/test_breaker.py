@@ -139,8 +139,9 @@ def test_a_listener_that_raises_never_breaks_the_call(redis_url: str) -> None:
         def success(self, *args: object) -> None:
             raise RuntimeError("listener bug")
 
-    breaker = CircuitBreaker("p5", redis.Redis.from_url(redis_url), fail_max=3,
-                             reset_timeout_s=60, listeners=[Broken()])  # fmt: skip
+    breaker = CircuitBreaker(
+        "p5", redis.Redis.from_url(redis_url), fail_max=3, reset_timeout_s=60, listeners=[Broken()]
+    )
     upstream = Upstream()
     upstream.failing = False
     assert breaker.call(upstream) == "ok"
@@ -148,8 +149,12 @@ def test_a_listener_that_raises_never_breaks_the_call(redis_url: str) -> None:
 
 def test_a_decoding_client_is_refused(redis_url: str) -> None:
     with pytest.raises(ValueError, match="does not decode"):
-        CircuitBreaker("p6", redis.Redis.from_url(redis_url, decode_responses=True),
-                       fail_max=3, reset_timeout_s=60)  # fmt: skip
+        CircuitBreaker(
+            "p6",
+            redis.Redis.from_url(redis_url, decode_responses=True),
+            fail_max=3,
+            reset_timeout_s=60,
+        )
 
 
 def test_redis_down_falls_back_to_an_in_process_breaker_and_back(

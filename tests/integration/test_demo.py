@@ -17,8 +17,12 @@ def test_demo_once_runs_the_batch_on_embedded_parts_and_leaves_nothing_behind(
     greenhouse = str(Path(sys.executable).with_name("greenhouse"))
     done = subprocess.run(
         [greenhouse, "demo", "--once", "--tasks", "12"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "all tasks succeeded" in done.stdout
     assert done.stdout.count("SUCCESS") == 12

@@ -31,15 +31,25 @@ def broker_env(request: pytest.FixtureRequest, redis_url: str) -> Iterator[dict[
 def _enqueue(specs: list[dict[str, Any]], env: dict[str, str]) -> list[str]:
     lines = "".join(json.dumps(spec) + "\n" for spec in specs)
     done = subprocess.run(
-        [sys.executable, "-m", "tests.support.enqueue"], input=lines, text=True,
-        capture_output=True, check=True, cwd=ROOT, env={**os.environ, **env},
-    )  # fmt: skip
+        [sys.executable, "-m", "tests.support.enqueue"],
+        input=lines,
+        text=True,
+        capture_output=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
     return done.stdout.split()
 
 
 def _record(label: str, priority: int | None = None) -> dict[str, Any]:
-    return {"name": "tests.record", "args": [label], "kwargs": {"seconds": 0.01},
-            "queue": "default", "priority": priority}  # fmt: skip
+    return {
+        "name": "tests.record",
+        "args": [label],
+        "kwargs": {"seconds": 0.01},
+        "queue": "default",
+        "priority": priority,
+    }
 
 
 def test_high_priority_tasks_overtake_a_backlog_of_low_ones(

@@ -32,10 +32,14 @@ def test_a_pickled_message_is_refused_not_executed(
     with Connection(app.conf.broker_url) as connection:
         queue = app.amqp.queues["default"]
         Producer(connection).publish(
-            body, exchange=queue.exchange, routing_key="default", declare=[queue],
-            content_type="application/x-python-serialize", content_encoding="binary",
+            body,
+            exchange=queue.exchange,
+            routing_key="default",
+            declare=[queue],
+            content_type="application/x-python-serialize",
+            content_encoding="binary",
             headers={"lang": "py", "task": "tests.record", "id": task_id, "root_id": task_id},
-        )  # fmt: skip
+        )
 
     # The worker is still healthy and processes the next (JSON) message...
     assert app.send_task("tests.record", ["after"], queue="default").get(timeout=30) == "after"

@@ -25,8 +25,14 @@ def test_up_runs_beat_and_guarded_flower_and_ctrl_c_stops_every_process(tmp_path
     marker = uuid.uuid4().hex
     env = fresh_machine_env(tmp_path, marker) | {"FLOWER_BASIC_AUTH": f"ops:{SECRET}"}
     greenhouse = str(Path(sys.executable).with_name("greenhouse"))
-    up = subprocess.Popen([greenhouse, "up"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    up = subprocess.Popen(
+        [greenhouse, "up"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         port = env["FLOWER_PORT"]
         eventually(lambda: _flower_status(port, ("ops", SECRET)) == 200, timeout_s=90)

@@ -12,7 +12,10 @@ from tasks.app import app
 for line in sys.stdin:
     spec = json.loads(line)
     result = app.send_task(
-        spec["name"], spec.get("args", []), spec.get("kwargs", {}),
-        queue=spec.get("queue"), priority=spec.get("priority"),
-    )  # fmt: skip
+        spec["name"],
+        spec.get("args", []),
+        spec.get("kwargs", {}),
+        queue=spec.get("queue"),
+        priority=spec.get("priority"),
+    )
     print(result.id, flush=True)

@@ -66,8 +66,9 @@ def rabbitmq_vhost() -> Iterator[str | None]:
     try:
         subprocess.run(
             [ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-            check=True, capture_output=True,
-        )  # fmt: skip
+            check=True,
+            capture_output=True,
+        )
         yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
     finally:
         subprocess.run([ctl, "delete_vhost", vhost], capture_output=True)

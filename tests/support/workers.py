@@ -63,10 +63,23 @@ class Workers:
     ) -> Worker:
         nodename = f"test-{uuid.uuid4().hex[:8]}@%h"
         argv = [
-            sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queues,
-            "-c", str(concurrency), "-n", nodename, "--loglevel", "INFO",
-            "--without-mingle", "--without-gossip",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            app,
+            "worker",
+            "-Q",
+            queues,
+            "-c",
+            str(concurrency),
+            "-n",
+            nodename,
+            "--loglevel",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+        ]
         child = self.supervisor.start(nodename.split("@")[0], argv, env={**self.env, **(env or {})})
         worker = Worker(child, nodename)
         if wait:

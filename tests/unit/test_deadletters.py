@@ -7,11 +7,17 @@ from services.deadletters import DeadLetter, SqlDeadLetterStore
 
 def _letter(**overrides: object) -> DeadLetter:
     values: dict = {
-        "task_id": "t-1", "task_name": "identification.identify", "args": [],
-        "kwargs": {"images": ["aGVsbG8="]}, "queue": "identification", "priority": 7,
-        "error_type": "ValidationError", "error_message": "images[0] is not an image",
-        "attempts": 1, "failed_at": datetime(2026, 1, 2, tzinfo=UTC),
-    }  # fmt: skip
+        "task_id": "t-1",
+        "task_name": "identification.identify",
+        "args": [],
+        "kwargs": {"images": ["aGVsbG8="]},
+        "queue": "identification",
+        "priority": 7,
+        "error_type": "ValidationError",
+        "error_message": "images[0] is not an image",
+        "attempts": 1,
+        "failed_at": datetime(2026, 1, 2, tzinfo=UTC),
+    }
     return DeadLetter(**(values | overrides))
 
 

@@ -1,0 +1,1 @@
+"""Plant identification: providers, their catalogue and a local sandbox imitating them."""

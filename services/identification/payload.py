@@ -1,0 +1,140 @@
+"""The `identification.identify` payload: its JSON Schema, and validation into a request."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+
+from services.errors import ValidationError
+
+MAX_IMAGES = 5
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_TOTAL_BYTES = 50 * 1024 * 1024
+ORGANS = ("auto", "leaf", "flower", "fruit", "bark")
+MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+_MAX_BASE64_CHARS = (MAX_IMAGE_BYTES + 2) // 3 * 4 + 64  # the data-URL prefix fits too
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://greenhouse.invalid/schemas/identification.identify.json",
+    "title": "identification.identify keyword arguments",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["images"],
+    "properties": {
+        "version": {"const": 1, "description": "Payload version; 1 when omitted."},
+        "images": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_IMAGES,
+            "description": "Base64 JPEG or PNG images (a data: URL prefix is allowed), "
+            "each at most 10 MB decoded, 50 MB in all.",
+            "items": {"type": "string", "minLength": 1, "maxLength": _MAX_BASE64_CHARS},
+        },
+        "organs": {
+            "type": "array",
+            "description": "One organ per image.",
+            "items": {"enum": list(ORGANS)},
+        },
+        "latitude": {"type": ["number", "null"], "minimum": -90, "maximum": 90},
+        "longitude": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
+        "request_id": {
+            "type": ["string", "null"],
+            "minLength": 1,
+            "maxLength": 128,
+            "description": "Idempotency key: a redelivery with the same id is recorded once.",
+        },
+    },
+}
+_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentifyRequest:
+    """A validated identification request; `fingerprint` keys the cache and the lock."""
+
+    images: tuple[bytes, ...]
+    organs: tuple[str, ...]
+    latitude: float | None
+    longitude: float | None
+    request_id: str | None
+    fingerprint: str
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return tuple(media_type(image) or "application/octet-stream" for image in self.images)
+
+
+def media_type(image: bytes) -> str | None:
+    """image/jpeg or image/png from the magic bytes; None for anything else."""
+    return next((kind for magic, kind in MAGIC.items() if image.startswith(magic)), None)
+
+
+def parse(payload: Any) -> IdentifyRequest:
+    """Validate a task's keyword arguments; ValidationError names the first problem."""
+    errors = sorted(_VALIDATOR.iter_errors(payload), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ValidationError(_describe(errors[0]))
+    images = tuple(_decode(index, text) for index, text in enumerate(payload["images"]))
+    total = sum(len(image) for image in images)
+    if total > MAX_TOTAL_BYTES:
+        raise ValidationError(f"images: {_mb(total)} decoded in all, over the 50 MB limit")
+    organs = tuple(payload.get("organs") or ["auto"] * len(images))
+    if len(organs) != len(images):
+        raise ValidationError(f"organs: {len(organs)} given for {len(images)} images")
+    latitude, longitude = payload.get("latitude"), payload.get("longitude")
+    return IdentifyRequest(
+        images=images,
+        organs=organs,
+        latitude=latitude,
+        longitude=longitude,
+        request_id=payload.get("request_id"),
+        fingerprint=_fingerprint(images, organs, latitude, longitude),
+    )
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    where = path.lstrip(".") or "payload"
+    if error.validator == "maxLength" and "images" in error.absolute_path:
+        return f"{where}: over the 10 MB limit"
+    if error.validator == "additionalProperties":
+        return f"payload: {error.message}"
+    return f"{where}: {error.message}"
+
+
+def _decode(index: int, text: str) -> bytes:
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    try:
+        image = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError(f"images[{index}]: not valid base64") from None
+    if len(image) > MAX_IMAGE_BYTES:
+        raise ValidationError(f"images[{index}]: {_mb(len(image))} decoded, over the 10 MB limit")
+    if media_type(image) is None:
+        raise ValidationError(f"images[{index}]: not a JPEG or PNG image")
+    return image
+
+
+def _fingerprint(
+    images: tuple[bytes, ...], organs: tuple[str, ...], lat: float | None, lon: float | None
+) -> str:
+    # The same photos, organs and place (to about 1 km) are the same question.
+    normalised = {
+        "images": [hashlib.sha256(image).hexdigest() for image in images],
+        "organs": list(organs),
+        "latitude": None if lat is None else round(lat, 2),
+        "longitude": None if lon is None else round(lon, 2),
+    }
+    return hashlib.sha256(json.dumps(normalised, sort_keys=True).encode()).hexdigest()
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"

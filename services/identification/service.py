@@ -1,0 +1,119 @@
+"""Identification: cache → single-flight → both providers at once, each behind its breaker →
+merge → cache → record."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from concurrent.futures import TimeoutError as DeadlineExceeded
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from services.errors import PermanentError, TransientError, classify
+from services.identification.merge import Identification, SourceReport, merge
+from services.identification.payload import IdentifyRequest
+from services.identification.providers import Provider, ProviderAnswer
+from services.identification.records import IdentificationRecord, IdentificationRecords
+from services.resilience.breaker import BreakerOpen, CircuitBreaker
+from services.resilience.lock import SingleFlight
+
+
+class IdentificationService:
+    """Answers identification requests; no upstream is asked twice for the same photos."""
+
+    def __init__(
+        self,
+        *,
+        providers: Sequence[tuple[Provider, CircuitBreaker]],
+        flight: SingleFlight,
+        records: IdentificationRecords,
+        pool: Callable[[], Executor],
+        deadline_s: float,
+        full_ttl_s: int,
+        partial_ttl_s: int,
+    ) -> None:
+        self._providers = providers
+        self._flight = flight
+        self._records = records
+        self._pool = pool
+        self._deadline_s = deadline_s
+        self._full_ttl_s = full_ttl_s
+        self._partial_ttl_s = partial_ttl_s
+
+    def identify(self, request: IdentifyRequest, *, task_id: str) -> Identification:
+        started = time.perf_counter()
+        data, cached = self._flight.get_or_compute(
+            request.fingerprint, lambda: self._ask(request).to_dict(), ttl_s=self._ttl_for
+        )
+        result = replace(
+            Identification.from_dict(data), cached=cached, request_id=request.request_id
+        )
+        self._records.add(_record(result, task_id, (time.perf_counter() - started) * 1000))
+        return result
+
+    def _ttl_for(self, data: dict[str, object]) -> int:
+        # A partial answer is cached briefly, so the full one replaces it soon.
+        return self._full_ttl_s if Identification.from_dict(data).complete else self._partial_ttl_s
+
+    def _ask(self, request: IdentifyRequest) -> Identification:
+        pool = self._pool()
+        futures = {
+            provider.name: pool.submit(_timed_call, provider, breaker, request)
+            for provider, breaker in self._providers
+        }
+        deadline = time.monotonic() + self._deadline_s
+        answers: dict[str, ProviderAnswer] = {}
+        sources: dict[str, SourceReport] = {}
+        errors: list[Exception] = []
+        for name, future in futures.items():
+            try:
+                answers[name], latency_ms = future.result(max(0.0, deadline - time.monotonic()))
+                sources[name] = SourceReport(status="ok", latency_ms=round(latency_ms, 1))
+            except BreakerOpen as exc:
+                sources[name] = SourceReport(status="skipped", reason=str(exc))
+                errors.append(exc)
+            except DeadlineExceeded:
+                reason = f"{name}: no answer within {self._deadline_s:g}s"
+                sources[name] = SourceReport(status="failed", reason=reason)
+                errors.append(TransientError(reason))
+            except Exception as exc:
+                sources[name] = SourceReport(status="failed", reason=str(exc))
+                errors.append(exc)
+        if not answers:
+            raise _combined(errors)
+        return merge(request.fingerprint, answers, sources)
+
+
+def _timed_call(
+    provider: Provider, breaker: CircuitBreaker, request: IdentifyRequest
+) -> tuple[ProviderAnswer, float]:
+    started = time.perf_counter()
+    answer = breaker.call(provider.identify, request)
+    return answer, (time.perf_counter() - started) * 1000
+
+
+def _combined(errors: list[Exception]) -> Exception:
+    """Every provider failed: transient if any may recover (no sooner than the soonest)."""
+    reasons = "; ".join(str(error) for error in errors)
+    verdicts = [classify(error) for error in errors]
+    if not any(verdict.transient for verdict in verdicts):
+        return PermanentError(f"no provider could identify these images: {reasons}")
+    delay = min(verdict.min_delay_s for verdict in verdicts if verdict.transient)
+    return TransientError(f"no provider answered: {reasons}", min_delay_s=delay)
+
+
+def _record(result: Identification, task_id: str, latency_ms: float) -> IdentificationRecord:
+    key = f"request:{result.request_id}" if result.request_id else f"task:{task_id}"
+    return IdentificationRecord(
+        idempotency_key=key,
+        request_id=result.request_id,
+        image_sha256=result.image_sha256,
+        top_species=result.suggestions[0].name if result.suggestions else None,
+        is_plant=result.is_plant,
+        plant_id_status=result.sources.get("plant_id", SourceReport(status="skipped")).status,
+        plantnet_status=result.sources.get("plantnet", SourceReport(status="skipped")).status,
+        cached=result.cached,
+        latency_ms=round(latency_ms, 1),
+        created_at=datetime.now(UTC),
+    )
