@@ -1,0 +1,38 @@
+"""Fixtures for integration tests: the API sandbox over HTTP."""
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from services.identification.sandbox import SandboxServer
+
+
+class Sandbox:
+    """The running sandbox and its control endpoints."""
+
+    def __init__(self, server: SandboxServer) -> None:
+        self.server = server
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Worker environment pointing both providers at this sandbox."""
+        return {
+            "PLANT_ID_URL": self.server.plant_id_url,
+            "PLANTNET_URL": self.server.plantnet_url,
+            "PROVIDER_READ_TIMEOUT_S": "2",
+            "PROVIDER_DEADLINE_S": "3",
+            **extra,
+        }
+
+    def configure(self, **knobs: dict[str, object]) -> None:
+        httpx.post(f"{self.server.url}/__sandbox/config", json=knobs).raise_for_status()
+
+    def calls(self) -> dict[str, int]:
+        return httpx.get(f"{self.server.url}/__sandbox/calls").json()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    server = SandboxServer().start()
+    yield Sandbox(server)
+    server.stop()

@@ -1,0 +1,217 @@
+"""identification.identify through real workers, real Redis and the sandbox over HTTP."""
+
+import base64
+import time
+from typing import Any
+
+import pytest
+from celery.result import AsyncResult
+
+from services.identification.samples import sample_jpeg, sample_png
+from tasks.app import app
+from tests.integration.conftest import Sandbox
+from tests.support.observe import dead_letters
+from tests.support.workers import Workers
+
+QUEUE = "identification"
+
+
+def _payload(seed: int, **extra: Any) -> dict[str, Any]:
+    return {"images": [base64.b64encode(sample_png(seed)).decode()], **extra}
+
+
+def _identify(payload: dict[str, Any], **options: Any) -> AsyncResult:
+    return app.send_task("identification.identify", kwargs=payload, queue=QUEUE, **options)
+
+
+def test_both_providers_are_merged_and_a_repeat_is_served_from_the_cache(
+    workers: Workers, sandbox: Sandbox
+) -> None:
+    workers.start(queues=QUEUE, env=sandbox.env())
+    first = _identify(_payload(1, organs=["leaf"])).get(timeout=30)
+    assert first["is_plant"] and not first["cached"]
+    assert {s["status"] for s in first["sources"].values()} == {"ok"}
+    top = first["suggestions"][0]
+    assert top["providers"] == ["plant_id", "plantnet"] and top["agreed"]
+    assert top["family"] and top["genus"] and top["gbif_id"]
+    probabilities = [s["probability"] for s in first["suggestions"]]
+    assert probabilities == sorted(probabilities, reverse=True)
+
+    second = _identify(_payload(1, organs=["leaf"])).get(timeout=30)
+    assert second["cached"] and second["suggestions"] == first["suggestions"]
+    assert sandbox.calls() == {"plant_id": 1, "plantnet": 1}
+
+
+def test_the_providers_are_called_at_once_not_one_after_the_other(
+    workers: Workers, sandbox: Sandbox, database_url: str
+) -> None:
+    sandbox.configure(plant_id={"latency_ms": 300}, plantnet={"latency_ms": 500})
+    workers.start(queues=QUEUE, env=sandbox.env())
+    _identify(_payload(90)).get(timeout=30)  # warm the process: clients, pools, breakers
+    result = _identify(_payload(2)).get(timeout=30)
+    plant_id, plantnet = (result["sources"][p]["latency_ms"] for p in ("plant_id", "plantnet"))
+    assert plant_id >= 300 and plantnet >= 500
+    total = _latency_of(database_url, result["image_sha256"])
+    assert total < plant_id + plantnet  # parallel: close to the slower one, not the sum
+
+
+def _latency_of(database_url: str, image_sha256: str) -> float:
+    from sqlalchemy import select
+
+    from services.db import make_engine, session_factory
+    from services.identification.records import IdentificationRow
+
+    with session_factory(make_engine(database_url))() as session:
+        query = select(IdentificationRow.latency_ms).where(
+            IdentificationRow.image_sha256 == image_sha256
+        )
+        return float(session.scalars(query).one())
+
+
+def test_one_failing_provider_gives_a_partial_result(workers: Workers, sandbox: Sandbox) -> None:
+    sandbox.configure(plantnet={"error_rate": 1.0})
+    workers.start(queues=QUEUE, env=sandbox.env())
+    result = _identify(_payload(3)).get(timeout=30)
+    assert result["sources"]["plant_id"]["status"] == "ok"
+    assert result["sources"]["plantnet"]["status"] == "failed"
+    assert "HTTP 500" in result["sources"]["plantnet"]["reason"]
+    assert all(s["providers"] == ["plant_id"] for s in result["suggestions"])
+
+
+def test_both_failing_retries_then_dead_letters(
+    workers: Workers, sandbox: Sandbox, database_url: str
+) -> None:
+    sandbox.configure(plant_id={"error_rate": 1.0}, plantnet={"error_rate": 1.0})
+    workers.start(queues=QUEUE, env=sandbox.env(RETRY_MAX_RETRIES="1"))
+    with pytest.raises(Exception, match="no provider answered"):
+        _identify(_payload(4)).get(timeout=30)
+    assert sandbox.calls() == {"plant_id": 2, "plantnet": 2}
+    (letter,) = dead_letters(database_url)
+    assert (letter.task_name, letter.attempts, letter.error_type) == (
+        "identification.identify",
+        2,
+        "TransientError",
+    )
+
+
+def test_an_open_breaker_skips_its_provider_without_calling_it_then_recovers(
+    workers: Workers, sandbox: Sandbox
+) -> None:
+    sandbox.configure(plant_id={"error_rate": 1.0})
+    env = sandbox.env(PLANT_ID_BREAKER_FAIL_MAX="3", PLANT_ID_BREAKER_RESET_S="3")
+    workers.start(queues=QUEUE, env=env)
+    for seed in range(10, 13):
+        assert (
+            _identify(_payload(seed)).get(timeout=30)["sources"]["plant_id"]["status"] == "failed"
+        )
+    skipped = _identify(_payload(13)).get(timeout=30)
+    assert skipped["sources"]["plant_id"]["status"] == "skipped"
+    assert "open" in skipped["sources"]["plant_id"]["reason"]
+    assert sandbox.calls()["plant_id"] == 3
+
+    sandbox.configure(plant_id={"error_rate": 0.0})
+    time.sleep(3.2)  # the reset timeout: the next call is the half-open trial
+    assert _identify(_payload(14)).get(timeout=30)["sources"]["plant_id"]["status"] == "ok"
+    assert _identify(_payload(15)).get(timeout=30)["sources"]["plant_id"]["status"] == "ok"
+    assert sandbox.calls()["plant_id"] == 5
+
+
+def test_a_breaker_opened_in_one_worker_is_open_in_the_other(
+    workers: Workers, sandbox: Sandbox
+) -> None:
+    sandbox.configure(plant_id={"error_rate": 1.0})
+    env = sandbox.env(PLANT_ID_BREAKER_FAIL_MAX="3")
+    first, second = workers.start(queues=QUEUE, env=env), workers.start(queues=QUEUE, env=env)
+    for seed in range(20, 23):
+        _identify(_payload(seed)).get(timeout=30)
+    results = [_identify(_payload(seed)) for seed in range(23, 35)]
+    statuses = {r.get(timeout=30)["sources"]["plant_id"]["status"] for r in results}
+    assert statuses == {"skipped"}
+    assert sandbox.calls()["plant_id"] == 3
+    ran_in = [w for w in (first, second) if any(r.id in w.log() for r in results)]
+    assert len(ran_in) == 2  # both processes saw the breaker open
+
+
+def test_fifty_identical_requests_across_two_workers_call_each_provider_once(
+    workers: Workers, sandbox: Sandbox
+) -> None:
+    sandbox.configure(plant_id={"latency_ms": 800}, plantnet={"latency_ms": 800})
+    workers.start(queues=QUEUE, concurrency=8, env=sandbox.env())
+    workers.start(queues=QUEUE, concurrency=8, env=sandbox.env())
+    results = [_identify(_payload(40)) for _ in range(50)]
+    answers = [r.get(timeout=60) for r in results]
+    assert sandbox.calls() == {"plant_id": 1, "plantnet": 1}
+    assert len({a["image_sha256"] for a in answers}) == 1
+    assert sum(not a["cached"] for a in answers) == 1
+
+
+def test_a_429_is_retried_no_sooner_than_retry_after(workers: Workers, sandbox: Sandbox) -> None:
+    sandbox.configure(
+        plant_id={"rate_limit_retry_after_s": 3}, plantnet={"rate_limit_retry_after_s": 3}
+    )
+    workers.start(queues=QUEUE, env=sandbox.env(RETRY_BASE_DELAY_S="0.1", RETRY_MAX_DELAY_S="10"))
+    result = _identify(_payload(50))
+    deadline = time.monotonic() + 20
+    while sandbox.calls()["plant_id"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first_call = time.monotonic()
+    sandbox.configure(
+        plant_id={"rate_limit_retry_after_s": None}, plantnet={"rate_limit_retry_after_s": None}
+    )
+    while sandbox.calls()["plant_id"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert time.monotonic() - first_call >= 2.9
+    assert result.get(timeout=30)["sources"]["plant_id"]["status"] == "ok"
+
+
+def test_a_redelivered_request_id_is_recorded_once(
+    workers: Workers, sandbox: Sandbox, database_url: str
+) -> None:
+    from sqlalchemy import func, select
+
+    from services.db import make_engine, session_factory
+    from services.identification.records import IdentificationRow
+
+    workers.start(queues=QUEUE, env=sandbox.env())
+    for _ in range(3):
+        _identify(_payload(60, request_id="order-17")).get(timeout=30)
+    _identify(_payload(60)).get(timeout=30)
+    with session_factory(make_engine(database_url))() as session:
+        rows = session.execute(
+            select(IdentificationRow.request_id, func.count()).group_by(
+                IdentificationRow.request_id
+            )
+        ).all()
+    assert sorted(rows, key=str) == sorted([("order-17", 1), (None, 1)], key=str)
+
+
+def _jpeg(seed: int) -> str:
+    return base64.b64encode(sample_jpeg(seed)).decode()
+
+
+INVALID = [
+    ({"images": ["***not base64***"]}, "images[0]: not valid base64"),
+    ({"images": [base64.b64encode(b"GIF89a-not-accepted").decode()]}, "not a JPEG or PNG"),
+    ({"images": [base64.b64encode(b"\xff\xd8\xff" + b"0" * (10 * 1024 * 1024)).decode()]}, "10 MB"),
+    ({"images": [_jpeg(i) for i in range(6)]}, "images: 6 given, at most 5"),
+    ({"images": [_jpeg(1)], "organs": ["leaf", "bark"]}, "organs: 2 given for 1 images"),
+    ({"images": [_jpeg(1)], "organs": ["stem"]}, "organs[0]: 'stem' is not one of auto, leaf"),
+    ({"images": [_jpeg(1)], "latitude": 123}, "latitude: 123 is above the maximum 90"),
+    ({"images": [_jpeg(1)], "longitude": "east"}, "longitude: must be number or null, got string"),
+    ({"images": "not-a-list"}, "images: must be array, got string"),
+]
+
+
+def test_each_invalid_payload_fails_at_once_naming_the_problem(
+    workers: Workers, sandbox: Sandbox, database_url: str
+) -> None:
+    workers.start(queues=QUEUE, env=sandbox.env())
+    sent = [(_identify(payload), expected) for payload, expected in INVALID]
+    for result, expected in sent:
+        with pytest.raises(Exception) as raised:
+            result.get(timeout=30)
+        assert expected in str(raised.value), (expected, raised.value)
+    letters = dead_letters(database_url, count=len(INVALID))
+    assert len(letters) == len(INVALID)
+    assert {(letter.error_type, letter.attempts) for letter in letters} == {("ValidationError", 1)}
+    assert sandbox.calls() == {"plant_id": 0, "plantnet": 0}
