@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -9,6 +10,9 @@ import httpx
 
 from services.errors import PermanentError, TransientError, classify_http, parse_retry_after
 from services.identification.payload import IdentifyRequest
+
+# httpx logs every request URL at INFO, and PlantNet's URL carries the API key.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True, kw_only=True)

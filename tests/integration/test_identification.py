@@ -215,3 +215,12 @@ def test_each_invalid_payload_fails_at_once_naming_the_problem(
     assert len(letters) == len(INVALID)
     assert {(letter.error_type, letter.attempts) for letter in letters} == {("ValidationError", 1)}
     assert sandbox.calls() == {"plant_id": 0, "plantnet": 0}
+
+
+def test_api_keys_appear_in_no_log_result_or_event(workers: Workers, sandbox: Sandbox) -> None:
+    keys = {"PLANT_ID_API_KEY": "pid-secret-4711", "PLANTNET_API_KEY": "pnet-secret-0815"}
+    worker = workers.start(queues=QUEUE, env=sandbox.env(**keys))
+    sandbox.configure(plantnet={"error_rate": 1.0})  # failures get logged too
+    result = _identify(_payload(70)).get(timeout=30)
+    text = worker.log() + repr(result)
+    assert all(secret not in text for secret in keys.values())
