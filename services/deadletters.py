@@ -81,12 +81,6 @@ class DeadLetter:
                 values[key] = datetime.fromisoformat(values[key])
         return cls(**values)
 
-    @staticmethod
-    def describe(value: Any) -> str:
-        """A stand-in for arguments too large or sensitive to print: size and digest."""
-        dumped = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
-        return f"<{len(dumped)} bytes, sha256 {hashlib.sha256(dumped).hexdigest()[:12]}>"
-
 
 def _dump(args: list[Any], kwargs: dict[str, Any]) -> str:
     return json.dumps([args, kwargs], sort_keys=True, separators=(",", ":"), default=str)

@@ -1,8 +1,17 @@
 """The Celery app: configuration from celeryconfig; signal hooks wire each process."""
 
 from celery import Celery
+from celery.app.amqp import AMQP
 
-app = Celery("greenhouse", task_cls="tasks.base:GreenhouseTask")
+
+class GreenhouseAMQP(AMQP):
+    """Events, and so Flower, show at most 200 characters of a task's arguments."""
+
+    argsrepr_maxsize = 200
+    kwargsrepr_maxsize = 200
+
+
+app = Celery("greenhouse", task_cls="tasks.base:GreenhouseTask", amqp=GreenhouseAMQP)
 app.config_from_object("celeryconfig")
 
 import tasks.hooks  # noqa: E402,F401  (connects the signal receivers)

@@ -23,7 +23,6 @@ from services.deadletters import DeadLetter, now
 from tasks import runtime
 
 log = logging.getLogger(__name__)
-REPR_LIMIT = 200
 
 
 @celeryd_init.connect
@@ -68,14 +67,6 @@ def publish_in_broker_priority(properties: dict[str, Any], **_: Any) -> None:
     """Callers use 0 (low) … 9 (high) on every broker; the broker gets its own scale."""
     on_redis = priority.is_redis_url(str(current_app.conf.broker_url))
     properties["priority"] = priority.to_broker(properties.get("priority"), redis=on_redis)
-
-
-@before_task_publish.connect
-def summarise_large_arguments(headers: dict[str, Any], body: Any, **_: Any) -> None:
-    """Events (and so Flower) show a digest of large arguments, not 1 KB of base64."""
-    for field, value in (("argsrepr", body[0]), ("kwargsrepr", body[1])):
-        if len(headers.get(field) or "") > REPR_LIMIT:
-            headers[field] = DeadLetter.describe(value)
 
 
 @task_failure.connect

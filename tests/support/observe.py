@@ -60,6 +60,7 @@ def fresh_machine_env(tmp_path: Path, marker: str) -> dict[str, str]:
         "VAR_DIR": str(tmp_path / "var"),
         "EMBEDDED_REDIS_PORT": str(free_port()),
         "FLOWER_PORT": str(free_port()),
+        "SANDBOX_PORT": str(free_port()),
         "GREENHOUSE_TEST_MARK": marker,
         "COLUMNS": "160",
     }
