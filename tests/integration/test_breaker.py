@@ -1,17 +1,22 @@
 """Circuit breakers on a real Redis (the shared one, or a private one we stop)."""
 
+import base64
 import logging
 import multiprocessing
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
+import httpx
 import pybreaker
 import pytest
 import redis
 
 from services.errors import TransientError, ValidationError
+from services.identification.samples import sample_png
 from services.resilience.breaker import BreakerOpen, CircuitBreaker
+from tests.integration.conftest import Sandbox
 from tests.support.servers import start_embedded_redis
 
 
@@ -91,16 +96,18 @@ def test_a_breaker_opened_by_one_process_is_open_in_another(redis_url: str) -> N
     assert upstream.calls == 3
 
 
-def _trial_in_child(
-    url: str, name: str, start_at: float, results: "multiprocessing.Queue[str]"
-) -> None:
-    client = redis.Redis.from_url(url)
-    breaker = CircuitBreaker(name, client, fail_max=1, reset_timeout_s=0.5)
+def _trial_in_child(url: str, name: str, sandbox_url: str, start_at: float, results: Any) -> None:
+    breaker = CircuitBreaker(name, redis.Redis.from_url(url), fail_max=1, reset_timeout_s=0.5)
 
-    def upstream() -> str:
-        client.incr(f"{name}:upstream-calls")
-        time.sleep(0.3)  # the trial is still running when the others arrive
-        return "ok"
+    def upstream() -> str:  # a real HTTP call to the sandbox's Plant.id
+        image = base64.b64encode(sample_png(1)).decode()
+        response = httpx.post(
+            f"{sandbox_url}/plant-id/v3/identification",
+            json={"images": [image]},
+            headers={"Api-Key": "k"},
+            timeout=10,
+        )
+        return str(response.status_code)
 
     time.sleep(max(0.0, start_at - time.time()))
     try:
@@ -109,26 +116,25 @@ def _trial_in_child(
         results.put("fast-fail")
 
 
-def test_many_processes_in_half_open_send_only_the_bounded_trials(
-    redis_url: str, redis_client: redis.Redis
+def test_many_processes_in_half_open_send_only_the_bounded_trials_to_the_sandbox(
+    redis_url: str, sandbox: Sandbox
 ) -> None:
     name = f"trial-{uuid.uuid4().hex[:6]}"
     breaker = _breaker(redis_url, name, fail_max=1, reset_timeout_s=0.5)
     _fail(breaker, Upstream(), 1)
+    sandbox.configure(plant_id={"latency_ms": 300})  # the trial still runs when the rest arrive
     context = multiprocessing.get_context("fork")
-    results: multiprocessing.Queue[str] = context.Queue()
+    results = context.Queue()
     start_at = time.time() + 1.0  # after the reset timeout, all at once
-    children = [
-        context.Process(target=_trial_in_child, args=(redis_url, name, start_at, results))
-        for _ in range(12)
-    ]
+    args = (redis_url, name, sandbox.server.url, start_at, results)
+    children = [context.Process(target=_trial_in_child, args=args) for _ in range(12)]
     for child in children:
         child.start()
     for child in children:
         child.join(30)
     outcomes = sorted(results.get(timeout=5) for _ in children)
-    assert redis_client.get(f"{name}:upstream-calls") == "1"
-    assert outcomes.count("ok") == 1 and outcomes.count("fast-fail") == 11
+    assert sandbox.calls()["plant_id"] == 1
+    assert outcomes.count("201") == 1 and outcomes.count("fast-fail") == 11
 
 
 def test_a_listener_that_raises_never_breaks_the_call(redis_url: str) -> None:
@@ -157,20 +163,27 @@ def test_a_decoding_client_is_refused(redis_url: str) -> None:
         )
 
 
-def test_redis_down_falls_back_to_an_in_process_breaker_and_back(
+def test_a_breaker_built_while_redis_is_down_does_not_crash() -> None:
+    server = start_embedded_redis()
+    server.stop()
+    breaker = _breaker(server.url, "p7")
+    assert breaker.current_state == pybreaker.STATE_CLOSED
+    assert breaker.storage.degraded
+
+
+def test_redis_stopped_mid_run_hands_over_to_an_in_process_breaker_and_back(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     server = start_embedded_redis()  # private: this test stops it
-    url = server.url
     try:
-        server.stop()
-        # Constructed while Redis is down: no crash.
-        breaker = _breaker(url, "p7", fail_max=3, reset_timeout_s=60, redis_retry_s=0.2)
+        breaker = _breaker(server.url, "p8", fail_max=3, reset_timeout_s=60, redis_retry_s=0.2)
         upstream = Upstream()
+        _fail(breaker, upstream, 1)  # counted in Redis
+        server.stop()
         with caplog.at_level(logging.WARNING):
-            _fail(breaker, upstream, 3)
+            _fail(breaker, upstream, 2)  # counted in memory, from Redis's last count
         assert "Redis unreachable" in caplog.text
-        with pytest.raises(BreakerOpen):  # counted in memory: it still opened
+        with pytest.raises(BreakerOpen):  # it still opened: no failure went uncounted
             breaker.call(upstream)
         assert upstream.calls == 3
 
@@ -178,7 +191,7 @@ def test_redis_down_falls_back_to_an_in_process_breaker_and_back(
         time.sleep(0.3)
         breaker.storage._open_until = 0.0
         with caplog.at_level(logging.WARNING):
-            assert breaker.current_state == pybreaker.STATE_CLOSED  # Redis never saw those
+            breaker.current_state  # noqa: B018  (reads Redis again)
         assert "Redis reachable again" in caplog.text
         assert not breaker.storage.degraded
     finally:
