@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import redis
@@ -20,10 +22,13 @@ from services.identification.providers import http_client
 from services.identification.records import SqlIdentificationRecords
 from services.identification.service import IdentificationService
 from services.resilience.breaker import CircuitBreaker
-from services.resilience.cache import JsonCache
+from services.resilience.cache import JsonCache, LocalCache
 from services.resilience.lock import SingleFlight
 from services.retry import RetryPolicy
 from services.settings import Settings
+from services.statistics.cache import StatsCache
+from services.statistics.service import StatisticsService, Ttls
+from services.statistics.sql import SqlForumRepository, SqlIdentificationRepository
 
 log = logging.getLogger(__name__)
 SANDBOX_KEY = "sandbox"  # any key works against the sandbox; a real API rejects it
@@ -40,6 +45,7 @@ class Container:
     heartbeat: Heartbeat
     retry_policy: RetryPolicy
     identification: IdentificationService
+    statistics: StatisticsService
     http: list[httpx.Client]
 
     def close(self) -> None:
@@ -92,6 +98,7 @@ def bootstrap(settings: Settings, *, redis_url: str) -> Container:
             max_retries=settings.retry_max_retries,
         ),
         identification=identification_service(settings, client, cache_client, sessions, http),
+        statistics=statistics_service(settings, client, cache_client, sessions),
         http=http,
     )
 
@@ -148,6 +155,40 @@ def identification_service(
         deadline_s=settings.provider_deadline_s,
         full_ttl_s=settings.identification_cache_ttl_s,
         partial_ttl_s=settings.identification_partial_ttl_s,
+    )
+
+
+def statistics_service(
+    settings: Settings,
+    client: redis.Redis,
+    cache_client: redis.Redis,
+    sessions: sessionmaker[Session],
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> StatisticsService:
+    """Repositories over the database; a Redis cache with single-flight and a local fallback."""
+    cache = JsonCache(
+        cache_client,
+        namespace="stats",
+        version=settings.cache_version,
+        ttl_s=settings.stats_overview_ttl_s,
+    )
+    flight = SingleFlight(
+        client, cache, expire_s=settings.lock_expire_s, wait_s=settings.lock_wait_s
+    )
+    return StatisticsService(
+        forums=SqlForumRepository(sessions),
+        identifications=SqlIdentificationRepository(sessions),
+        cache=StatsCache(
+            cache, flight, fallback=LocalCache(max_entries=settings.stats_fallback_entries)
+        ),
+        ttls=Ttls(
+            overview_s=settings.stats_overview_ttl_s,
+            forum_s=settings.stats_forum_ttl_s,
+            user_s=settings.stats_user_ttl_s,
+            online_s=settings.stats_online_ttl_s,
+            identification_s=settings.stats_identification_ttl_s,
+        ),
     )
 
 

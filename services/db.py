@@ -24,7 +24,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, **kwargs)
+    # UTC sessions: dates grouped in SQL must not follow the server's time zone.
+    connect_args = {"options": "-c timezone=UTC"} if url.startswith("postgresql") else {}
+    return create_engine(
+        url, pool_pre_ping=True, pool_recycle=1800, connect_args=connect_args, **kwargs
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -145,6 +145,20 @@ class Settings:
     identification_partial_ttl_s: int = _setting(
         "IDENTIFICATION_PARTIAL_TTL_S", 300, "A partial one (a provider failed) this long", int
     )
+    stats_overview_ttl_s: int = _setting(
+        "STATS_OVERVIEW_TTL_S", 300, "forum_overview stays cached this long", int
+    )
+    stats_forum_ttl_s: int = _setting("STATS_FORUM_TTL_S", 120, "forum_detail cache lifetime", int)
+    stats_user_ttl_s: int = _setting("STATS_USER_TTL_S", 300, "user_summary cache lifetime", int)
+    stats_online_ttl_s: int = _setting(
+        "STATS_ONLINE_TTL_S", 30, "Online-user counts cache lifetime", int
+    )
+    stats_identification_ttl_s: int = _setting(
+        "STATS_IDENTIFICATION_TTL_S", 60, "identification_summary cache lifetime", int
+    )
+    stats_fallback_entries: int = _setting(
+        "STATS_FALLBACK_ENTRIES", 1024, "In-process cache size while Redis is unreachable", int
+    )
     log_level: str = _setting(
         "LOG_LEVEL", "INFO", "Log level of the CLI and the processes `up`/`demo` start"
     )

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from services.identification import payload as identification
+from services.statistics import payloads as statistics
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "identification.identify": identification.SCHEMA,
+    **statistics.SCHEMAS,
 }
 
 

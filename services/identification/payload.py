@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 
 from services.errors import ValidationError
+from services.schema import check
 
 MAX_IMAGES = 5
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # five of them make the 50 MB ceiling on a whole request
@@ -34,7 +35,12 @@ SCHEMA: dict[str, Any] = {
             "maxItems": MAX_IMAGES,
             "description": "Base64 JPEG or PNG images (a data: URL prefix is allowed), "
             "each at most 10 MB decoded, 50 MB in all.",
-            "items": {"type": "string", "minLength": 1, "maxLength": _MAX_BASE64_CHARS},
+            "items": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": _MAX_BASE64_CHARS,
+                "x-too-long": "over the 10 MB limit",
+            },
         },
         "organs": {
             "type": "array",
@@ -77,9 +83,7 @@ def media_type(image: bytes) -> str | None:
 
 def parse(payload: Any) -> IdentifyRequest:
     """Validate a task's keyword arguments; ValidationError names the first problem."""
-    errors = sorted(_VALIDATOR.iter_errors(payload), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise ValidationError(_describe(errors[0]))
+    check(_VALIDATOR, payload)
     images = tuple(_decode(index, text) for index, text in enumerate(payload["images"]))
     organs = tuple(payload.get("organs") or ["auto"] * len(images))
     if len(organs) != len(images):
@@ -93,37 +97,6 @@ def parse(payload: Any) -> IdentifyRequest:
         request_id=payload.get("request_id"),
         fingerprint=_fingerprint(images, organs, latitude, longitude),
     )
-
-
-def _describe(error: jsonschema.ValidationError) -> str:
-    """A reason naming the field, never echoing the (possibly huge) value itself."""
-    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-    where, value, rule = path.lstrip(".") or "payload", error.instance, error.validator_value
-    reasons = {
-        "type": lambda: f"must be {_types(rule)}, got {_json_type(value)}",
-        "maxItems": lambda: f"{len(value)} given, at most {rule}",
-        "minItems": lambda: f"at least {rule} needed",
-        "enum": lambda: f"{str(value)[:40]!r} is not one of {', '.join(map(str, rule))}",
-        "minimum": lambda: f"{value} is below the minimum {rule}",
-        "maximum": lambda: f"{value} is above the maximum {rule}",
-        "maxLength": lambda: (
-            "over the 10 MB limit" if "images" in path else f"over {rule} characters"
-        ),
-        "minLength": lambda: "must not be empty",
-        "const": lambda: f"must be {rule}",
-    }
-    if error.validator in reasons:
-        return f"{where}: {reasons[str(error.validator)]()}"
-    return f"{where}: {error.message[:200]}"  # required, additionalProperties: names only
-
-
-def _types(rule: object) -> str:
-    return " or ".join(rule) if isinstance(rule, list) else str(rule)
-
-
-def _json_type(value: object) -> str:
-    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "array"}
-    return names.get(type(value), "object" if isinstance(value, dict) else "null")
 
 
 def _decode(index: int, text: str) -> bytes:

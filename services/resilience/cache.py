@@ -1,18 +1,22 @@
-"""JSON values in Redis under versioned keys; a cache that is down is a miss, never an error."""
+"""JSON values in Redis under versioned keys, and a bounded in-process stand-in for outages."""
 
 from __future__ import annotations
 
 import json
-import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 import redis
 
-log = logging.getLogger(__name__)
-
 
 class JsonCache:
-    """`greenhouse:v<version>:<namespace>:<key>` → JSON; bumping `version` orphans old keys."""
+    """`greenhouse:v<version>:<namespace>:<key>` → JSON; bumping `version` orphans old keys.
+
+    Redis errors propagate: each caller decides what an unreachable cache means to it.
+    """
 
     def __init__(self, client: redis.Redis, *, namespace: str, version: int, ttl_s: int) -> None:
         self._redis = client
@@ -23,15 +27,53 @@ class JsonCache:
         return f"{self.prefix}:{name}"
 
     def get(self, name: str) -> Any | None:
-        try:
-            raw = self._redis.get(self.key(name))
-        except redis.RedisError as exc:
-            log.warning("cache %s unreachable on GET (%s): treated as a miss", self.prefix, exc)
-            return None
+        raw = self._redis.get(self.key(name))
         return None if raw is None else json.loads(raw)
 
     def set(self, name: str, value: Any, *, ttl_s: int | None = None) -> None:
-        try:
-            self._redis.set(self.key(name), json.dumps(value), ex=ttl_s or self.ttl_s)
-        except redis.RedisError as exc:
-            log.warning("cache %s unreachable on SET (%s): value not cached", self.prefix, exc)
+        self._redis.set(self.key(name), json.dumps(value), ex=ttl_s or self.ttl_s)
+
+    def scan(self, pattern: str) -> Iterator[str]:
+        """Keys under this cache matching `pattern` (SCAN: never blocks Redis like KEYS)."""
+        for key in self._redis.scan_iter(match=self.key(pattern), count=500):
+            yield key.decode() if isinstance(key, bytes) else key
+
+    def drop(self, keys: list[str]) -> None:
+        """UNLINK (freed in the background), in batches."""
+        for start in range(0, len(keys), 500):
+            self._redis.unlink(*keys[start : start + 500])
+
+
+class LocalCache:
+    """A bounded, expiring, thread-safe in-process cache (LRU beyond `max_entries`)."""
+
+    def __init__(self, *, max_entries: int = 1024) -> None:
+        self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._max = max_entries
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> Any | None:
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None or entry[0] < time.monotonic():
+                self._entries.pop(name, None)
+                return None
+            self._entries.move_to_end(name)
+            return entry[1]
+
+    def set(self, name: str, value: Any, *, ttl_s: int) -> None:
+        with self._lock:
+            self._entries[name] = (time.monotonic() + ttl_s, value)
+            self._entries.move_to_end(name)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def drop_matching(self, prefix: str) -> list[str]:
+        with self._lock:
+            names = [name for name in self._entries if name.startswith(prefix)]
+            for name in names:
+                del self._entries[name]
+            return names
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,45 @@
+"""JSON Schema checks whose error messages name the field and never echo large values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+
+from services.errors import ValidationError
+
+
+def check(validator: jsonschema.protocols.Validator, payload: Any) -> None:
+    """Raise ValidationError describing the first problem (in field order), if any."""
+    errors = sorted(validator.iter_errors(payload), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        raise ValidationError(_describe(errors[0]))
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """A reason naming the field, never echoing the (possibly huge) value itself."""
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    where, value, rule = path.lstrip(".") or "payload", error.instance, error.validator_value
+    reasons = {
+        "type": lambda: f"must be {_types(rule)}, got {_json_type(value)}",
+        "maxItems": lambda: f"{len(value)} given, at most {rule}",
+        "minItems": lambda: f"at least {rule} needed",
+        "enum": lambda: f"{str(value)[:40]!r} is not one of {', '.join(map(str, rule))}",
+        "minimum": lambda: f"{value} is below the minimum {rule}",
+        "maximum": lambda: f"{value} is above the maximum {rule}",
+        "maxLength": lambda: error.schema.get("x-too-long", f"over {rule} characters"),
+        "minLength": lambda: "must not be empty",
+        "const": lambda: f"must be {rule}",
+    }
+    if error.validator in reasons:
+        return f"{where}: {reasons[str(error.validator)]()}"
+    return f"{where}: {error.message[:200]}"  # required, additionalProperties: names only
+
+
+def _types(rule: object) -> str:
+    return " or ".join(rule) if isinstance(rule, list) else str(rule)
+
+
+def _json_type(value: object) -> str:
+    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "array"}
+    return names.get(type(value), "object" if isinstance(value, dict) else "null")

@@ -1,0 +1,1 @@
+"""Forum and identification statistics over SQLAlchemy repositories, cached in Redis."""

@@ -1,0 +1,192 @@
+"""Forum and identification statistics, computed in the database and cached in Redis."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.errors import PermanentError, ValidationError
+from services.statistics.cache import StatsCache
+from services.statistics.repositories import ForumRepository, IdentificationRepository
+
+TRENDING_POSTS_PER_WEEK = 5
+ONLINE_WINDOW = timedelta(minutes=15)
+SCOPE = re.compile(r"^(all|overview|identification|forum:\d+|user:\d+)$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ttls:
+    """How long each statistic stays cached, in seconds."""
+
+    overview_s: int = 300
+    forum_s: int = 120
+    user_s: int = 300
+    online_s: int = 30
+    identification_s: int = 60
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A statistic, whether it came from the cache, and when it was computed."""
+
+    values: dict[str, Any]
+    cached: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.values, "cached": self.cached}
+
+
+class NotFound(PermanentError):
+    """The forum or user asked about does not exist."""
+
+
+class StatisticsService:
+    """Each statistic: one cache lookup, and on a miss a fixed number of SQL statements."""
+
+    def __init__(
+        self,
+        *,
+        forums: ForumRepository,
+        identifications: IdentificationRepository,
+        cache: StatsCache,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        ttls: Ttls = Ttls(),
+    ) -> None:
+        self._forums = forums
+        self._identifications = identifications
+        self._cache = cache
+        self._now = clock
+        self._ttls = ttls
+
+    def forum_overview(self) -> Statistic:
+        totals, cached = self._cached("overview", self._ttls.overview_s, self._site_totals)
+        online, online_cached = self._cached("online", self._ttls.online_s, self._online)
+        return Statistic(
+            {**totals, **online, "computed_at": min(totals["computed_at"], online["computed_at"])},
+            cached and online_cached,
+        )
+
+    def forum_detail(self, forum_id: int) -> Statistic:
+        totals, cached = self._cached(
+            f"forum:{forum_id}", self._ttls.forum_s, lambda: self._forum_totals(forum_id)
+        )
+        online, online_cached = self._cached(
+            f"forum:{forum_id}:online", self._ttls.online_s, lambda: self._online(forum_id)
+        )
+        return Statistic(
+            {**totals, **online, "computed_at": min(totals["computed_at"], online["computed_at"])},
+            cached and online_cached,
+        )
+
+    def user_summary(self, user_id: int) -> Statistic:
+        return Statistic(
+            *self._cached(f"user:{user_id}", self._ttls.user_s, lambda: self._user_totals(user_id))
+        )
+
+    def identification_summary(self, days: int = 7) -> Statistic:
+        return Statistic(
+            *self._cached(
+                f"identification:{days}",
+                self._ttls.identification_s,
+                lambda: self._identification_totals(days),
+            )
+        )
+
+    def invalidate(self, scope: str) -> Statistic:
+        """Drop one scope's cached statistics: all, overview, identification, forum:N, user:N."""
+        if not SCOPE.match(scope):
+            known = "all, overview, identification, forum:<id>, user:<id>"
+            raise ValidationError(f"scope {scope!r} is not one of {known}")
+        patterns = {
+            "all": ["*"],
+            "overview": ["overview", "online"],
+            "identification": ["identification:*"],
+        }.get(scope, [scope, f"{scope}:*"])
+        dropped = self._cache.invalidate(patterns)
+        return Statistic(
+            {
+                "scope": scope,
+                "invalidated": dropped,
+                "count": len(dropped),
+                "computed_at": self._stamp(),
+            },
+            cached=False,
+        )
+
+    # --- computations (cache misses) ---
+    def _cached(
+        self, name: str, ttl_s: int, compute: Callable[[], dict[str, Any]]
+    ) -> tuple[dict[str, Any], bool]:
+        value, cached = self._cache.get_or_compute(name, ttl_s, compute)
+        return value, cached
+
+    def _stamp(self) -> str:
+        return self._now().isoformat()
+
+    def _site_totals(self) -> dict[str, Any]:
+        totals = self._forums.site_totals()
+        member = totals.latest_member
+        return {
+            "active_users": totals.active_users,
+            "approved_topics": totals.approved_topics,
+            "approved_posts": totals.approved_posts,
+            "latest_member": None
+            if member is None
+            else {
+                "id": member.id,
+                "username": member.username,
+                "joined_at": member.joined_at.isoformat(),
+            },
+            "computed_at": self._stamp(),
+        }
+
+    def _online(self, forum_id: int | None = None) -> dict[str, Any]:
+        since = self._now() - ONLINE_WINDOW
+        count = self._forums.online_users(since=since, forum_id=forum_id)
+        return {"online_users": count, "computed_at": self._stamp()}
+
+    def _forum_totals(self, forum_id: int) -> dict[str, Any]:
+        totals = self._forums.forum_totals(forum_id, since=self._now() - timedelta(days=7))
+        if totals is None:
+            raise NotFound(f"forum {forum_id} does not exist")
+        return {
+            "forum_id": forum_id,
+            "name": totals.name,
+            "topics": totals.topics,
+            "posts": totals.posts,
+            "posts_last_7_days": totals.posts_since,
+            "trending": totals.posts_since > TRENDING_POSTS_PER_WEEK,
+            "computed_at": self._stamp(),
+        }
+
+    def _user_totals(self, user_id: int) -> dict[str, Any]:
+        totals = self._forums.user_totals(user_id)
+        if totals is None:
+            raise NotFound(f"user {user_id} does not exist")
+        values = asdict(totals)
+        for key in ("first_activity", "last_activity"):
+            values[key] = values[key].isoformat() if values[key] else None
+        return values | {"computed_at": self._stamp()}
+
+    def _identification_totals(self, days: int) -> dict[str, Any]:
+        since = self._now() - timedelta(days=days)
+        totals = self._identifications.totals(since=since)
+        return {
+            "days": days,
+            "per_day": totals.per_day,
+            "provider_success": {
+                name: {
+                    "ok": p.ok,
+                    "attempted": p.attempted,
+                    "ratio": round(p.ok / p.attempted, 4) if p.attempted else None,
+                }
+                for name, p in totals.providers.items()
+            },
+            "top_species": [{"name": name, "count": n} for name, n in totals.top_species],
+            "total": totals.total,
+            "cache_hit_ratio": round(totals.cache_hits / totals.total, 4) if totals.total else None,
+            "computed_at": self._stamp(),
+        }
