@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import click
 from kombu.utils.url import maybe_sanitize_url
 from rich.console import Console
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from services import db
@@ -106,6 +107,42 @@ def schemas(out: str) -> None:
 
     for path in write_schemas(Path(out)):
         console.print(f"wrote {path}")
+
+
+@main.command("seed")
+@click.option("--users", default=1000, show_default=True)
+@click.option("--forums", default=20, show_default=True)
+@click.option("--topics", default=5000, show_default=True)
+@click.option("--posts", default=50000, show_default=True)
+@click.option("--seed", "seed_value", default=1, show_default=True, help="Same seed, same rows.")
+@click.option("--reset", is_flag=True, help="Delete existing forum data first.")
+def seed_command(
+    users: int, forums: int, topics: int, posts: int, seed_value: int, reset: bool
+) -> None:
+    """Fill the forum tables with realistic, skewed, deterministic data."""
+    from services.statistics.seed import seed
+
+    settings = load()
+    db.upgrade(settings.sqlalchemy_url)
+    with Progress(console=console) as progress:
+        bars: dict[str, TaskID] = {}
+
+        def advance(table: str, done: int, total: int) -> None:
+            if table not in bars:
+                bars[table] = progress.add_task(table, total=total)
+            progress.update(bars[table], completed=done)
+
+        report = seed(
+            db.make_engine(settings.sqlalchemy_url),
+            users=users,
+            forums=forums,
+            topics=topics,
+            posts=posts,
+            seed=seed_value,
+            reset=reset,
+            progress=advance,
+        )
+    console.print(f"seeded {report}")
 
 
 @main.group("db")

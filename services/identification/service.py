@@ -42,15 +42,18 @@ class IdentificationService:
         self._partial_ttl_s = partial_ttl_s
 
     def identify(self, request: IdentifyRequest, *, task_id: str) -> Identification:
+        """Answer, then record it (once per request id, or per task id without one)."""
         started = time.perf_counter()
+        result = self.answer(request)
+        self._records.add(_record(result, task_id, (time.perf_counter() - started) * 1000))
+        return result
+
+    def answer(self, request: IdentifyRequest) -> Identification:
+        """From the cache, from another process's identical request, or from the providers."""
         data, cached = self._flight.get_or_compute(
             request.fingerprint, lambda: self._ask(request).to_dict(), ttl_s=self._ttl_for
         )
-        result = replace(
-            Identification.from_dict(data), cached=cached, request_id=request.request_id
-        )
-        self._records.add(_record(result, task_id, (time.perf_counter() - started) * 1000))
-        return result
+        return replace(Identification.from_dict(data), cached=cached, request_id=request.request_id)
 
     def _ttl_for(self, data: dict[str, object]) -> int:
         # A partial answer is cached briefly, so the full one replaces it soon.

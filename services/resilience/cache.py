@@ -27,7 +27,10 @@ class JsonCache:
         return f"{self.prefix}:{name}"
 
     def get(self, name: str) -> Any | None:
-        raw = self._redis.get(self.key(name))
+        return self.decode(self._redis.get(self.key(name)))
+
+    @staticmethod
+    def decode(raw: bytes | str | None) -> Any | None:
         return None if raw is None else json.loads(raw)
 
     def set(self, name: str, value: Any, *, ttl_s: int | None = None) -> None:

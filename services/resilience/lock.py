@@ -107,8 +107,7 @@ class SingleFlight:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise LockTimeout(f"{key} is being computed elsewhere; not done in {self._wait_s}s")
-            self._wait_for_release(lock, waiters, min(self._poll_s, remaining))
-            cached = self._cache.get(key)
+            cached = self._wait_for_value(key, lock, waiters, min(self._poll_s, remaining))
             if cached is not None:
                 return cached, True
 
@@ -136,7 +135,10 @@ class SingleFlight:
         except redis.RedisError:
             return 0
 
-    def _wait_for_release(self, lock: RenewingLock, waiters: str, timeout_s: float) -> None:
+    def _wait_for_value(
+        self, key: str, lock: RenewingLock, waiters: str, timeout_s: float
+    ) -> Any | None:
+        """Block until the holder releases (or `timeout_s`), then read the cache."""
         with self._redis.pipeline() as pipe:
             pipe.incr(waiters)
             pipe.expire(waiters, self._expire_s)
@@ -144,4 +146,8 @@ class SingleFlight:
         try:
             self._redis.blpop([lock._signal], timeout=timeout_s)
         finally:
-            self._redis.decr(waiters)
+            with self._redis.pipeline() as pipe:  # one round trip: leave the queue, read
+                pipe.decr(waiters)
+                pipe.get(self._cache.key(key))
+                _, raw = pipe.execute()
+        return self._cache.decode(raw)
