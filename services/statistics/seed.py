@@ -11,15 +11,15 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, text
 
-from services.db import Base
+from services.statistics.models import Forum, Post, Topic, User
 from services.statistics.seed_plan import Sizes, make_plan
 from services.statistics.seed_rows import COLUMNS, forum_rows, post_rows, topic_rows, user_rows
 from services.statistics.seed_write import Progress, finish, write_table
 
 # Children before parents, so deleting in this order never breaks a foreign key.
-DELETE_ORDER = ("posts", "topics", "users", "forums")
+DELETE_ORDER = (Post, Topic, User, Forum)
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,13 @@ def seed(
     reset: bool = False,
     progress: Progress | None = None,
 ) -> SeedReport:
-    """Seed users, forums, topics and posts; `now` defaults to this UTC minute (naive = UTC)."""
+    """Seed the forum tables; equal `seed` and `now` (default: this UTC minute) give equal rows."""
     sizes = Sizes(users=users, forums=forums, topics=topics, posts=posts)
     sizes.validate()
     started = time.perf_counter()
-    _empty_tables(engine, reset=reset)
+    _clear_or_refuse(engine, reset=reset)
     plan = make_plan(sizes, seed=seed, now=_as_utc(now))
-    report = progress or _ignore
+    on_batch = progress or _ignore
     streams = {
         "forums": (forum_rows(plan), forums),
         "users": (user_rows(plan), users),
@@ -60,27 +60,37 @@ def seed(
         "posts": (post_rows(plan), posts),
     }
     for table, (rows, total) in streams.items():
-        write_table(engine, table, COLUMNS[table], rows, total=total, progress=report)
+        write_table(engine, table, COLUMNS[table], rows, total=total, progress=on_batch)
     finish(engine, last_ids={table: total for table, (_, total) in streams.items()})
     elapsed_s = time.perf_counter() - started
     return SeedReport(users, forums, topics, posts, now=plan.now, elapsed_s=elapsed_s)
 
 
-def _empty_tables(engine: Engine, *, reset: bool) -> None:
-    tables = [Base.metadata.tables[name] for name in DELETE_ORDER]
+def _clear_or_refuse(engine: Engine, *, reset: bool) -> None:
     with engine.begin() as connection:
-        if reset:
-            for table in tables:
-                connection.execute(delete(table))
-            return
-        filled = [t.name for t in tables if connection.execute(select(t.c.id).limit(1)).first()]
-    if filled:
-        raise ValueError(
-            f"forum tables already hold rows ({', '.join(filled)}); pass reset=True to replace them"
-        )
+        if reset and engine.dialect.name == "postgresql":
+            # One TRUNCATE empties all four at once and leaves no dead rows for VACUUM to scan;
+            # DELETE took ~20 s on a million posts.
+            names = ", ".join(model.__tablename__ for model in DELETE_ORDER)
+            connection.execute(text(f"TRUNCATE {names}"))
+        elif reset:
+            for model in DELETE_ORDER:
+                connection.execute(delete(model))
+        else:
+            filled = [
+                model.__tablename__
+                for model in DELETE_ORDER
+                if connection.execute(select(model.id).limit(1)).first()
+            ]
+            if filled:
+                raise ValueError(
+                    f"forum tables already hold rows ({', '.join(filled)}); "
+                    "pass reset=True to replace them"
+                )
 
 
 def _as_utc(now: datetime | None) -> datetime:
+    # A naive `now` is taken to be UTC already.
     if now is None:
         # Whole minutes make the default easy to repeat: pass the reported `now` back in.
         return datetime.now(UTC).replace(second=0, microsecond=0)

@@ -9,11 +9,11 @@ from typing import Any, cast
 import psycopg
 from sqlalchemy import Engine, insert, text
 
-from services.db import Base
-from services.statistics import models  # noqa: F401  (registers the forum tables)
+from services.statistics.models import Forum, Post, Topic, User
 
 Progress = Callable[[str, int, int], None]
 BATCH_ROWS = 10_000
+MODELS = {model.__tablename__: model for model in (Forum, User, Topic, Post)}
 
 
 def write_table(
@@ -75,10 +75,13 @@ def _copy(
     try:
         driver = cast("psycopg.Connection[Any]", raw.driver_connection)
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        with driver.cursor() as cursor:
             for batch in batches:
-                for row in batch:
-                    copy.write_row(row)
+                # One COPY per batch: foreign-key checks run at the end of each statement, so
+                # progress includes them and the server never queues millions of them.
+                with cursor.copy(statement) as copy:
+                    for row in batch:
+                        copy.write_row(row)
                 done += len(batch)
                 progress(table, done, total)
         driver.commit()
@@ -97,7 +100,7 @@ def _insert(
     progress: Progress,
 ) -> int:
     done = 0
-    statement = insert(Base.metadata.tables[table])
+    statement = insert(MODELS[table])
     with engine.begin() as connection:
         for batch in batches:
             connection.execute(statement, [dict(zip(columns, row, strict=True)) for row in batch])

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from services.statistics.seed import seed
 from sqlalchemy import Engine
 
+import services.statistics.models  # noqa: F401  (the tables on Base.metadata)
 from services import db
 from services.identification.records import IdentificationRecord, SqlIdentificationRecords
+from services.statistics.seed import seed
 from services.statistics.sql import SqlForumRepository, SqlIdentificationRepository
 from tests.support import postgres
 
@@ -39,8 +40,10 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 def _rows(engine: Engine, table: str) -> list[dict[str, Any]]:
+    """Every row of `table`, typed, with no filtering or aggregation in SQL."""
     with engine.connect() as connection:
-        rows = [dict(row._mapping) for row in connection.execute(sa.text(f"SELECT * FROM {table}"))]
+        query = sa.select(db.Base.metadata.tables[table])
+        rows = [dict(row._mapping) for row in connection.execute(query)]
     for row in rows:  # SQLite hands back naive datetimes
         for key, value in row.items():
             if isinstance(value, datetime) and value.tzinfo is None:
