@@ -61,13 +61,16 @@ def up() -> None:
 def demo(once: bool, count: int) -> None:
     """Start everything like `up`, run a sample batch with a progress bar, print the results."""
     from tasks.demo import run_batch
+    from tasks.demo_statistics import ensure_demo_forum, print_statistics
     from tasks.stack import running_stack
 
     _stop_on_sigterm()
     ok = False
     try:
         with running_stack(load()) as stack:
+            ensure_demo_forum(stack.database_url, console)
             ok = run_batch(count, console)
+            print_statistics(console)
             if not once:
                 _announce(stack.redis_url)
                 while True:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from services.statistics.seed import seed
 from sqlalchemy import Engine
 
 from services import db
@@ -17,6 +16,7 @@ from services.resilience.lock import SingleFlight
 from services.settings import Settings
 from services.statistics.cache import StatsCache
 from services.statistics.repositories import SiteTotals
+from services.statistics.seed import seed
 from services.statistics.service import StatisticsService
 from services.statistics.sql import SqlForumRepository, SqlIdentificationRepository
 from tests.support.servers import start_embedded_redis
