@@ -10,10 +10,11 @@ from bench.common import ROOT, bench_redis, write_report
 def main() -> None:
     with bench_redis() as redis_url:
         os.environ["REDIS_URL"] = redis_url  # before tasks.app is imported below
-        from bench import identification, platform_overhead
+        from bench import identification, platform_overhead, statistics
 
         sections = {"Platform: base task overhead": platform_overhead.run(redis_url)}
         sections["Identification"] = identification.run(redis_url)
+        sections["Statistics"] = statistics.run(redis_url)
     print(write_report(sections, ROOT / "docs" / "BENCHMARKS.md"))
 
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import statistics
-import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,8 +15,8 @@ import redis
 
 from services import db
 from services.embedded import EmbeddedRedis, answers
-from services.processes import Supervisor
 from services.settings import Settings
+from tests.support.workers import FAST, Workers
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEM_REDIS = "redis://127.0.0.1:6379/14"
@@ -63,53 +60,19 @@ def worker(
     env: Mapping[str, str] | None = None,
     queues: str = "default",
 ) -> Iterator[None]:
-    """A real `celery worker` process for the benchmark app, stopped afterwards."""
+    """A real `celery worker` process for the benchmark app (as in the tests), stopped after."""
     workdir = Path(tempfile.mkdtemp(prefix="greenhouse-bench-"))
     database_url = f"sqlite:///{workdir / 'bench.db'}"
     db.upgrade(database_url)
-    full_env = {
-        **os.environ,
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": database_url,
-        "PYTHONPATH": str(ROOT),
-        "LOG_LEVEL": "WARNING",
-        **(env or {}),
-    }
-    argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        app,
-        "worker",
-        "-Q",
-        queues,
-        "-c",
-        str(concurrency),
-        "--loglevel",
-        "WARNING",
-        "--without-mingle",
-        "--without-gossip",
-    ]
-    with Supervisor(log_dir=workdir) as supervisor:
-        child = supervisor.start("worker", argv, env=full_env)
-        _wait_for_ping(app, child.log_path, supervisor)
+    workers = Workers(redis_url=redis_url, database_url=database_url, log_dir=workdir)
+    for key in FAST:  # the tests' short retry settings: the benchmark runs on the defaults
+        workers.env.pop(key)
+    workers.env.update(env or {})
+    try:
+        workers.start(app=app, queues=queues, concurrency=concurrency)
         yield
-
-
-def _wait_for_ping(app: str, log_path: Path, supervisor: Supervisor) -> None:
-    from tasks.app import app as celery_app
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        supervisor.check()
-        if celery_app.control.ping(timeout=0.5):
-            return
-    raise TimeoutError(f"benchmark worker did not start; see {log_path}")
-
-
-def median_of(rounds: int, measure: Callable[[], float]) -> float:
-    return statistics.median(measure() for _ in range(rounds))
+    finally:
+        workers.stop_all()
 
 
 def machine() -> str:

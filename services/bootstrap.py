@@ -120,23 +120,20 @@ def identification_service(
         api_key=_key(settings.plantnet_api_key, "PLANTNET"),
         project=settings.plantnet_project,
     )
-    trial_s = settings.provider_deadline_s + 5
     breakers = [
-        CircuitBreaker(
+        _breaker(
             "plant_id",
             client,
-            fail_max=settings.plant_id_breaker_fail_max,
-            reset_timeout_s=settings.plant_id_breaker_reset_s,
-            half_open_max_calls=settings.breaker_half_open_max_calls,
-            trial_timeout_s=trial_s,
+            settings,
+            settings.plant_id_breaker_fail_max,
+            settings.plant_id_breaker_reset_s,
         ),
-        CircuitBreaker(
+        _breaker(
             "plantnet",
             client,
-            fail_max=settings.plantnet_breaker_fail_max,
-            reset_timeout_s=settings.plantnet_breaker_reset_s,
-            half_open_max_calls=settings.breaker_half_open_max_calls,
-            trial_timeout_s=trial_s,
+            settings,
+            settings.plantnet_breaker_fail_max,
+            settings.plantnet_breaker_reset_s,
         ),
     ]
     cache = JsonCache(
@@ -155,6 +152,19 @@ def identification_service(
         deadline_s=settings.provider_deadline_s,
         full_ttl_s=settings.identification_cache_ttl_s,
         partial_ttl_s=settings.identification_partial_ttl_s,
+    )
+
+
+def _breaker(
+    name: str, client: redis.Redis, settings: Settings, fail_max: int, reset_s: float
+) -> CircuitBreaker:
+    return CircuitBreaker(
+        name,
+        client,
+        fail_max=fail_max,
+        reset_timeout_s=reset_s,
+        half_open_max_calls=settings.breaker_half_open_max_calls,
+        trial_timeout_s=settings.provider_deadline_s + 5,  # a trial outlives its deadline
     )
 
 

@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from kombu.utils.url import maybe_sanitize_url
@@ -21,6 +21,9 @@ from services.deadletters import DeadLetterStore
 from services.embedded import EmbeddedRedis, answers
 from services.health import Heartbeat
 from services.settings import load
+
+if TYPE_CHECKING:
+    from tasks.stack import Stack
 
 console = Console()
 
@@ -47,10 +50,7 @@ def up() -> None:
     settings = load()
     try:
         with running_stack(settings) as stack:
-            _announce(stack.redis_url)
-            while True:
-                stack.supervisor.check()
-                time.sleep(1)
+            _run_until_interrupted(stack)
     except KeyboardInterrupt:
         console.print("stopped every process")
 
@@ -72,24 +72,25 @@ def demo(once: bool, count: int) -> None:
             ok = run_batch(count, console)
             print_statistics(console)
             if not once:
-                _announce(stack.redis_url)
-                while True:
-                    stack.supervisor.check()
-                    time.sleep(1)
+                _run_until_interrupted(stack)
     except KeyboardInterrupt:
         console.print("stopped every process")
         return
     sys.exit(0 if ok else 1)
 
 
-def _announce(redis_url: str) -> None:
-    settings = load()
+def _run_until_interrupted(stack: Stack) -> None:
+    """Say where everything is, then watch the children until Ctrl-C (or one dies)."""
+    settings = stack.settings
     console.print(
-        f"Greenhouse is running: Redis {maybe_sanitize_url(redis_url)}, "
+        f"Greenhouse is running: Redis {maybe_sanitize_url(stack.redis_url)}, "
         f"database {maybe_sanitize_url(settings.sqlalchemy_url)},\n"
         f"Flower http://{settings.flower_address}:{settings.flower_port}, "
         f"logs in {settings.var_dir / 'log'}. Ctrl-C stops everything."
     )
+    while True:
+        stack.supervisor.check()
+        time.sleep(1)
 
 
 @main.command()

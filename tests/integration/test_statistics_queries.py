@@ -1,36 +1,21 @@
 """Statements per call do not grow with the data; lazy loads raise instead of N+1 queries."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from services.statistics.seed import seed
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from services import db
 from services.statistics.models import Post
+from services.statistics.seed import seed
 from services.statistics.sql import SqlForumRepository, SqlIdentificationRepository
+from tests.support.sql import counting
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _seeded(tmp_path: Path, size: int) -> Engine:
