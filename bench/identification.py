@@ -152,9 +152,11 @@ def _stampede_on(
     settings: Settings, sandbox: SandboxServer, seed: int, call: str, label: str
 ) -> list[Row]:
     slow_providers(sandbox)
-    context = multiprocessing.get_context("fork")
+    # Fresh interpreters, like separate worker processes (forking this one, which has used
+    # Celery's control API, leaves children that take ~30 s to exit).
+    context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    start_at = time.time() + 2.0  # every process is up and wired by then
+    start_at = time.time() + 6.0  # every process is up and wired by then
     args = (settings, seed, call, start_at, results)
     procs = [context.Process(target=_stampede_process, args=args) for _ in range(PROCESSES)]
     for proc in procs:
