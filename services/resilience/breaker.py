@@ -102,7 +102,8 @@ class CircuitBreaker(pybreaker.CircuitBreaker):
             fail_max=fail_max,
             reset_timeout=reset_timeout_s,
             exclude=[lambda exc: not is_failure(exc)],
-            listeners=[_Safe(listener) for listener in (LogListener(), *listeners)],
+            # Ours is safe by construction; anyone else's is wrapped so it cannot break a call.
+            listeners=[LogListener(), *(_Safe(listener) for listener in listeners)],
             state_storage=self.storage,
             name=name,
             throw_new_error_on_trip=False,  # the call that trips it reports its own error

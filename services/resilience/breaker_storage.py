@@ -58,6 +58,8 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
         self._failures = 0  # from the last snapshot
         self._opened_at: float | None = None
         self._holds_trial = False
+        self._snapshot_keys = [self.key("state"), self.key("failures"), self.key("opened_at")]
+        self._last_snapshot: tuple[object, ...] = ()
 
     def key(self, part: str) -> str:
         return f"{self._prefix}:{part}"
@@ -85,19 +87,20 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
         if self.degraded:
             return self._memory.state
         try:
-            raw_state, failures, opened_at = self._redis.mget(
-                [self.key("state"), self.key("failures"), self.key("opened_at")]
-            )
+            snapshot = tuple(self._redis.mget(self._snapshot_keys))
         except redis.RedisError as exc:
             self._degrade(exc)
             return self._memory.state
         if self._degraded_until:
             self._degraded_until = 0.0
             log.warning("breaker %s: Redis reachable again; state is shared again", self._prefix)
+        raw_state, failures, opened_at = snapshot
         state = raw_state.decode() if isinstance(raw_state, bytes) else pybreaker.STATE_CLOSED
         self._failures = int(failures or 0)
         self._opened_at = float(opened_at) if opened_at else None
-        self._mirror(state)
+        if snapshot != self._last_snapshot:  # the common case, nothing changed, costs nothing
+            self._last_snapshot = snapshot
+            self._mirror(state)
         if state == pybreaker.STATE_OPEN and self._opened_at is not None:
             self._open_until = self._opened_at + self._reset_timeout_s
         if state == pybreaker.STATE_HALF_OPEN and not self._holds_trial:

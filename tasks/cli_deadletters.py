@@ -1,0 +1,70 @@
+"""`greenhouse dead-letters`: list final failures and replay them."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from services.deadletters import DeadLetterStore
+
+console = Console()
+
+
+@click.group("dead-letters")
+def dead_letters() -> None:
+    """Final task failures: list them, replay them."""
+
+
+def _dead_letter_store() -> DeadLetterStore:
+    """The table, after moving in any letters held in Redis while the database was down."""
+    from tasks import runtime
+    from tasks.app import app  # noqa: F401  (configures the app runtime reads)
+
+    store = runtime.container().dead_letters
+    if moved := store.drain():
+        console.print(f"moved {moved} dead letters held in Redis into the table")
+    return store
+
+
+@dead_letters.command("list")
+@click.option("--limit", default=50, show_default=True)
+def dead_letters_list(limit: int) -> None:
+    """Newest first; arguments appear as a digest and a size, never whole."""
+    table = Table(title="Dead letters")
+    for column in ("id", "failed at", "task", "queue", "prio", "attempts", "error", "arguments"):
+        table.add_column(column)
+    for letter in _dead_letter_store().list(limit=limit):
+        table.add_row(
+            str(letter.id),
+            f"{letter.failed_at:%Y-%m-%d %H:%M:%S}",
+            letter.task_name,
+            letter.queue or "-",
+            str(letter.priority),
+            str(letter.attempts),
+            f"{letter.error_type}: {letter.error_message[:80]}",
+            f"sha256 {letter.arguments_digest[:12]}, {letter.arguments_bytes} B"
+            + (f", replayed as {letter.replay_task_id}" if letter.replay_task_id else ""),
+        )
+    console.print(table)
+
+
+@dead_letters.command("replay")
+@click.argument("letter_id", type=int)
+def dead_letters_replay(letter_id: int) -> None:
+    """Enqueue the original task again, with its original arguments, queue and priority."""
+    from tasks.app import app
+
+    store = _dead_letter_store()
+    letter = store.get(letter_id)
+    if letter is None:
+        raise click.ClickException(f"no dead letter with id {letter_id}")
+    result = app.send_task(
+        letter.task_name,
+        args=letter.args,
+        kwargs=letter.kwargs,
+        queue=letter.queue,
+        priority=letter.priority,
+    )
+    store.mark_replayed(letter_id, replay_task_id=result.id)
+    console.print(f"replayed dead letter {letter_id} as {letter.task_name}[{result.id}]")
