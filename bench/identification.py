@@ -168,6 +168,7 @@ def _stampede_on(
     leaders = [done for cached, done in outcomes if not cached]
     behind = sorted((done - leaders[0]) * 1000 for cached, done in outcomes if cached)
     p50, worst = (statistics.median(behind), behind[-1]) if len(leaders) == 1 else (nan, nan)
+    spread = behind[-1] - behind[0] if behind else nan
     prefix = f"stampede ({label}), {len(outcomes)} identical {call}"
     goal = call == "answer()"  # the single flight's figure; the record write is context
     return [
@@ -183,6 +184,9 @@ def _stampede_on(
             "max ≤ 50" if goal else "",
             worst <= 50 if goal else None,
         ),
+        # Followers may finish before the leader, which still has to release the lock; this
+        # is how far apart the first and the last follower finished.
+        Row(f"{prefix}: spread of follower completions, first to last (ms)", f"{spread:.1f}"),
     ]
 
 

@@ -27,6 +27,15 @@ log = logging.getLogger(__name__)
 logging.getLogger("redis_lock").setLevel(logging.ERROR)
 
 
+# KEYS: waiters counter, the lock's signal list. ARGV: signal expiry (ms).
+_WAKE_ALL = """
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+for _ = 1, n do redis.call('LPUSH', KEYS[2], 1) end
+if n > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
+return n
+"""
+
+
 class LockTimeout(TransientError):
     """The same work is in progress elsewhere and did not finish within the wait."""
 
@@ -49,20 +58,14 @@ class RenewingLock(redis_lock.Lock):
                 log.warning("could not renew lock %s (%s); retrying", name, exc)
             del lock
 
-    def release_keeping_work(self, *, wake: int = 0) -> None:
-        """Release; a lock lost meanwhile is logged, not raised. Wake `wake` extra waiters."""
+    def release_keeping_work(self) -> None:
+        """Release; a lock lost meanwhile is logged, not raised."""
         try:
             self.release()
         except redis_lock.NotAcquired:
             log.warning("lock %s had expired before release; the result is kept", self._name)
         except redis.RedisError as exc:
             log.warning("could not release lock %s (%s); it expires by itself", self._name, exc)
-            return
-        if wake:  # the unlock script wakes one waiter; a finished result is for everyone
-            with self._client.pipeline() as pipe:
-                pipe.lpush(self._signal, *[1] * wake)
-                pipe.pexpire(self._signal, self._signal_expire)
-                pipe.execute()
 
 
 class SingleFlight:
@@ -81,6 +84,7 @@ class SingleFlight:
         if socket_timeout is not None and socket_timeout <= poll_s + 1:
             raise ValueError(f"Redis socket_timeout {socket_timeout}s must exceed {poll_s + 1}s")
         self._redis = client
+        self._wake = client.register_script(_WAKE_ALL)
         self._cache = cache
         self._expire_s = expire_s
         self._wait_s = wait_s
@@ -125,15 +129,17 @@ class SingleFlight:
                 return cached, True
             value = compute()
             self._cache.set(key, value, ttl_s=ttl_s(value) if ttl_s else None)
+            self._wake_all(lock, waiters)  # before the release: followers need no lock
             return value, False
         finally:
-            lock.release_keeping_work(wake=self._waiting(waiters))
+            lock.release_keeping_work()
 
-    def _waiting(self, waiters: str) -> int:
+    def _wake_all(self, lock: RenewingLock, waiters: str) -> None:
+        """One signal per registered waiter, in one round trip (the unlock script wakes one)."""
         try:
-            return max(0, int(self._redis.get(waiters) or 0))
-        except redis.RedisError:
-            return 0
+            self._wake(keys=[waiters, lock._signal], args=[lock._signal_expire])
+        except redis.RedisError as exc:  # they still find the answer at their next poll
+            log.warning("could not wake the waiters of %s (%s)", lock._name, exc)
 
     def _wait_for_value(
         self, key: str, lock: RenewingLock, waiters: str, timeout_s: float
