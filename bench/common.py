@@ -43,12 +43,8 @@ def bench_redis() -> Iterator[str]:
         redis.Redis.from_url(SYSTEM_REDIS).flushdb()
         yield SYSTEM_REDIS
         return
-    server = EmbeddedRedis(data_dir=Path(tempfile.mkdtemp()), port=6391, appendonly=False)
-    server.start()
-    try:
+    with EmbeddedRedis(data_dir=Path(tempfile.mkdtemp()), port=6391, appendonly=False) as server:
         yield server.url
-    finally:
-        server.stop()
 
 
 @contextlib.contextmanager

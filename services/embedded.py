@@ -96,6 +96,12 @@ class EmbeddedRedis:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
 
 def ensure_redis_url(configured: str | None, *, data_dir: Path, port: int) -> str:
     """The configured Redis URL, else the embedded server's, starting it if nobody has."""

@@ -60,11 +60,8 @@ def redis_for(settings: Settings) -> Iterator[str]:
         log.info("reusing the embedded Redis already running on %s", server.url)
         yield server.url
         return
-    server.start()
-    try:
+    with server:
         yield server.url
-    finally:
-        server.stop()
 
 
 @contextlib.contextmanager
