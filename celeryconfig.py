@@ -30,9 +30,8 @@ task_acks_late = True  # acknowledge after running, so a crash redelivers instea
 task_reject_on_worker_lost = True  # a killed pool child requeues its message, not acks it
 task_retry_on_worker_lost = True  # ...as a counted retry, so a poison message cannot loop forever
 worker_prefetch_multiplier = 1  # one reserved message per process: priorities hold, no hoarding
-worker_deduplicate_successful_tasks = (
-    True  # a redelivered message that already succeeded is skipped
-)
+# A redelivered message whose task already succeeded is skipped, not run twice.
+worker_deduplicate_successful_tasks = True
 worker_cancel_long_running_tasks_on_connection_loss = True  # its message will be redelivered anyway
 
 # --- one visibility timeout, above every countdown and time limit (checked at worker start) ---
