@@ -14,7 +14,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from math import nan
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,10 @@ from bench.identification_sandbox import (
 )
 from services import db
 from services.bootstrap import SANDBOX_KEY, Container, bootstrap
-from services.db import session_factory
 from services.identification.payload import IdentifyRequest, parse
 from services.identification.plantid import PlantIdClient
 from services.identification.plantnet import PlantNetClient
 from services.identification.providers import http_client
-from services.identification.records import IdentificationRecord, SqlIdentificationRecords
 from services.identification.sandbox import SandboxServer
 from services.settings import Settings
 from tests.support.postgres import reachable as postgres_reachable
@@ -209,26 +206,3 @@ def _stampede_process(
     with ThreadPoolExecutor(per_process) as pool:
         results.put([f.result() for f in [pool.submit(one) for _ in range(per_process)]])
     container.close()
-
-
-def _write_ms(container: Container, count: int = 20) -> float:
-    """What every identify() ends with, cached or not: a record INSERT and commit."""
-    records = SqlIdentificationRecords(session_factory(container.engine))
-    samples = []
-    for _ in range(count):
-        record = IdentificationRecord(
-            idempotency_key=f"task:{uuid.uuid4()}",
-            request_id=None,
-            image_sha256="0" * 64,
-            top_species=None,
-            is_plant=True,
-            plant_id_status="ok",
-            plantnet_status="ok",
-            cached=True,
-            latency_ms=0.0,
-            created_at=datetime.now(UTC),
-        )
-        started = time.perf_counter()
-        records.add(record)
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)

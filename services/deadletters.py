@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -61,14 +62,20 @@ class DeadLetter:
     replayed_at: datetime | None = None
     replay_task_id: str | None = None
 
+    @functools.cached_property
+    def _dumped(self) -> bytes:
+        return json.dumps(
+            [self.args, self.kwargs], sort_keys=True, separators=(",", ":"), default=str
+        ).encode()
+
     @property
     def arguments_digest(self) -> str:
         """sha256 of the arguments: identifies them in listings without printing them."""
-        return hashlib.sha256(_dump(self.args, self.kwargs).encode()).hexdigest()
+        return hashlib.sha256(self._dumped).hexdigest()
 
     @property
     def arguments_bytes(self) -> int:
-        return len(_dump(self.args, self.kwargs).encode())
+        return len(self._dumped)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), default=str)
@@ -80,10 +87,6 @@ class DeadLetter:
             if values[key]:
                 values[key] = datetime.fromisoformat(values[key])
         return cls(**values)
-
-
-def _dump(args: list[Any], kwargs: dict[str, Any]) -> str:
-    return json.dumps([args, kwargs], sort_keys=True, separators=(",", ":"), default=str)
 
 
 def now() -> datetime:

@@ -92,10 +92,6 @@ class EmbeddedRedis:
             process.kill()
             process.wait()
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
-
     def __enter__(self) -> EmbeddedRedis:
         return self.start()
 

@@ -6,12 +6,15 @@ Greenhouse publishes through `to_broker`, so callers never see the inversion.
 
 from __future__ import annotations
 
+import functools
+
 LOWEST = 0
 HIGHEST = 9
 DEFAULT = 5
 STEPS = HIGHEST - LOWEST + 1
 
 
+@functools.cache  # asked on every publish; the broker URL does not change
 def is_redis_url(url: str) -> bool:
     return url.split("://", 1)[0] in {"redis", "rediss", "redis+socket", "sentinel"}
 

@@ -27,6 +27,3 @@ class RetryPolicy:
         ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** min(retries, 62))
         jittered = (rng or random).uniform(0.0, ceiling)
         return min(self.max_delay_s, max(min_delay_s, jittered))
-
-    def exhausted(self, retries: int) -> bool:
-        return retries >= self.max_retries

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -173,10 +173,6 @@ class Settings:
             if raw.strip():
                 values[f.name] = f.metadata["parse"](raw.strip())
         return cls(**values)
-
-    def with_redis(self, url: str) -> Settings:
-        """The same settings pointed at a Redis server started by the caller."""
-        return replace(self, redis_url=url)
 
     @property
     def sqlalchemy_url(self) -> str:

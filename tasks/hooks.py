@@ -37,10 +37,9 @@ def refuse_unsafe_configuration(**_: Any) -> None:
 
 @worker_ready.connect
 def warn_on_evicting_broker(**_: Any) -> None:
-    url = str(current_app.conf.broker_url)
-    if not priority.is_redis_url(url):
+    if not _on_redis():
         return
-    client = redis.Redis.from_url(url, socket_timeout=5)
+    client = redis.Redis.from_url(str(current_app.conf.broker_url), socket_timeout=5)
     try:
         policy = client.config_get("maxmemory-policy").get("maxmemory-policy")
     except redis.RedisError:  # managed Redis often disables CONFIG
@@ -65,8 +64,7 @@ def close_clients(**_: Any) -> None:
 @before_task_publish.connect
 def publish_in_broker_priority(properties: dict[str, Any], **_: Any) -> None:
     """Callers use 0 (low) … 9 (high) on every broker; the broker gets its own scale."""
-    on_redis = priority.is_redis_url(str(current_app.conf.broker_url))
-    properties["priority"] = priority.to_broker(properties.get("priority"), redis=on_redis)
+    properties["priority"] = priority.to_broker(properties.get("priority"), redis=_on_redis())
 
 
 @task_failure.connect
@@ -115,10 +113,12 @@ def dead_letter_unknown_task(
     )
 
 
+def _on_redis() -> bool:
+    return priority.is_redis_url(str(current_app.conf.broker_url))
+
+
 def _caller_priority(native: int | None) -> int | None:
-    return priority.from_broker(
-        native, redis=priority.is_redis_url(str(current_app.conf.broker_url))
-    )
+    return priority.from_broker(native, redis=_on_redis())
 
 
 def record(letter: DeadLetter) -> None:

@@ -70,7 +70,6 @@ def parse_answer(body: dict[str, Any]) -> ProviderAnswer:
         is_plant=bool(ordered),
         suggestions=ordered,
         remaining_requests=body.get("remainingIdentificationRequests"),
-        extras={"best_match": body.get("bestMatch")},
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
@@ -35,7 +35,6 @@ class ProviderAnswer:
     is_plant: bool
     suggestions: tuple[Suggestion, ...] = ()
     remaining_requests: int | None = None
-    extras: dict[str, object] = field(default_factory=dict)
 
 
 class Provider(ABC):

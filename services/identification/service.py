@@ -9,6 +9,7 @@ from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as DeadlineExceeded
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from services.errors import PermanentError, TransientError, classify
 from services.identification.merge import Identification, SourceReport, merge
@@ -55,9 +56,10 @@ class IdentificationService:
         )
         return replace(Identification.from_dict(data), cached=cached, request_id=request.request_id)
 
-    def _ttl_for(self, data: dict[str, object]) -> int:
+    def _ttl_for(self, data: dict[str, Any]) -> int:
         # A partial answer is cached briefly, so the full one replaces it soon.
-        return self._full_ttl_s if Identification.from_dict(data).complete else self._partial_ttl_s
+        complete = all(report["status"] == "ok" for report in data["sources"].values())
+        return self._full_ttl_s if complete else self._partial_ttl_s
 
     def _ask(self, request: IdentifyRequest) -> Identification:
         pool = self._pool()

@@ -25,11 +25,6 @@ class Counters:
     misses: int = 0
     fallbacks: int = 0
 
-    @property
-    def hit_ratio(self) -> float:
-        total = self.hits + self.misses
-        return self.hits / total if total else 0.0
-
 
 class StatsCache:
     """get_or_compute over Redis; while Redis is unreachable, a bounded in-process cache."""

@@ -62,23 +62,11 @@ class StatisticsService:
         self._ttls = ttls
 
     def forum_overview(self) -> Statistic:
-        totals, cached = self._cached("overview", self._ttls.overview_s, self._site_totals)
-        online, online_cached = self._cached("online", self._ttls.online_s, self._online)
-        return Statistic(
-            {**totals, **online, "computed_at": min(totals["computed_at"], online["computed_at"])},
-            cached and online_cached,
-        )
+        return self._with_online("overview", self._ttls.overview_s, self._site_totals, None)
 
     def forum_detail(self, forum_id: int) -> Statistic:
-        totals, cached = self._cached(
-            f"forum:{forum_id}", self._ttls.forum_s, lambda: self._forum_totals(forum_id)
-        )
-        online, online_cached = self._cached(
-            f"forum:{forum_id}:online", self._ttls.online_s, lambda: self._online(forum_id)
-        )
-        return Statistic(
-            {**totals, **online, "computed_at": min(totals["computed_at"], online["computed_at"])},
-            cached and online_cached,
+        return self._with_online(
+            f"forum:{forum_id}", self._ttls.forum_s, lambda: self._forum_totals(forum_id), forum_id
         )
 
     def user_summary(self, user_id: int) -> Statistic:
@@ -100,11 +88,9 @@ class StatisticsService:
         if not SCOPE.match(scope):
             known = "all, overview, identification, forum:<id>, user:<id>"
             raise ValidationError(f"scope {scope!r} is not one of {known}")
-        patterns = {
-            "all": ["*"],
-            "overview": ["overview", "online"],
-            "identification": ["identification:*"],
-        }.get(scope, [scope, f"{scope}:*"])
+        patterns = {"all": ["*"], "identification": ["identification:*"]}.get(
+            scope, [scope, f"{scope}:*"]
+        )
         dropped = self._cache.invalidate(patterns)
         return Statistic(
             {
@@ -115,6 +101,17 @@ class StatisticsService:
             },
             cached=False,
         )
+
+    def _with_online(
+        self, name: str, ttl_s: int, compute: Callable[[], dict[str, Any]], forum_id: int | None
+    ) -> Statistic:
+        """A statistic joined with its online count, which is cached for less time."""
+        totals, cached = self._cached(name, ttl_s, compute)
+        online, online_cached = self._cached(
+            f"{name}:online", self._ttls.online_s, lambda: self._online(forum_id)
+        )
+        computed_at = min(totals["computed_at"], online["computed_at"])
+        return Statistic({**totals, **online, "computed_at": computed_at}, cached and online_cached)
 
     # --- computations (cache misses) ---
     def _cached(

@@ -23,8 +23,3 @@ def test_a_minimum_delay_is_a_floor() -> None:
 def test_nothing_exceeds_the_ceiling_even_a_long_retry_after() -> None:
     assert POLICY.countdown(3, min_delay_s=3600.0) == 30.0
     assert POLICY.countdown(500) <= 30.0
-
-
-def test_retries_stop_at_the_maximum() -> None:
-    assert not POLICY.exhausted(4)
-    assert POLICY.exhausted(5)
