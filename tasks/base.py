@@ -48,7 +48,7 @@ class GreenhouseTask(Task):
             retries = self.request.retries
             countdown = policy.countdown(retries, min_delay_s=verdict.min_delay_s)
             log.warning(
-                "%s[%s] transient %s (attempt %d of %d); retry in %.1fs",
+                "%s[%s] transient %s (attempt %d of %d); retry in %.2fs",
                 self.name,
                 self.request.id,
                 type(exc).__name__,

@@ -10,7 +10,7 @@ from celery.result import AsyncResult
 from services.identification.samples import sample_jpeg, sample_png
 from tasks.app import app
 from tests.integration.conftest import Sandbox
-from tests.support.observe import dead_letters
+from tests.support.observe import countdowns, dead_letters, eventually
 from tests.support.workers import Workers
 
 QUEUE = "identification"
@@ -43,29 +43,17 @@ def test_both_providers_are_merged_and_a_repeat_is_served_from_the_cache(
 
 
 def test_the_providers_are_called_at_once_not_one_after_the_other(
-    workers: Workers, sandbox: Sandbox, database_url: str
+    workers: Workers, sandbox: Sandbox
 ) -> None:
-    sandbox.configure(plant_id={"latency_ms": 300}, plantnet={"latency_ms": 500})
-    workers.start(queues=QUEUE, env=sandbox.env())
-    _identify(_payload(90)).get(timeout=30)  # warm the process: clients, pools, breakers
+    # Each provider takes 1.8 s and both share a 3 s deadline: only parallel calls both make it.
+    sandbox.configure(plant_id={"latency_ms": 1800}, plantnet={"latency_ms": 1800})
+    env = sandbox.env(PROVIDER_READ_TIMEOUT_S="5", PROVIDER_DEADLINE_S="3")
+    workers.start(queues=QUEUE, env=env)
     result = _identify(_payload(2)).get(timeout=30)
-    plant_id, plantnet = (result["sources"][p]["latency_ms"] for p in ("plant_id", "plantnet"))
-    assert plant_id >= 300 and plantnet >= 500
-    total = _latency_of(database_url, result["image_sha256"])
-    assert total < plant_id + plantnet  # parallel: close to the slower one, not the sum
-
-
-def _latency_of(database_url: str, image_sha256: str) -> float:
-    from sqlalchemy import select
-
-    from services.db import make_engine, session_factory
-    from services.identification.records import IdentificationRow
-
-    with session_factory(make_engine(database_url))() as session:
-        query = select(IdentificationRow.latency_ms).where(
-            IdentificationRow.image_sha256 == image_sha256
-        )
-        return float(session.scalars(query).one())
+    assert {name: s["status"] for name, s in result["sources"].items()} == {
+        "plant_id": "ok",
+        "plantnet": "ok",
+    }
 
 
 def test_one_failing_provider_gives_a_partial_result(workers: Workers, sandbox: Sandbox) -> None:
@@ -149,19 +137,17 @@ def test_a_429_is_retried_no_sooner_than_retry_after(workers: Workers, sandbox: 
     sandbox.configure(
         plant_id={"rate_limit_retry_after_s": 3}, plantnet={"rate_limit_retry_after_s": 3}
     )
-    workers.start(queues=QUEUE, env=sandbox.env(RETRY_BASE_DELAY_S="0.1", RETRY_MAX_DELAY_S="10"))
+    env = sandbox.env(RETRY_BASE_DELAY_S="0.1", RETRY_MAX_DELAY_S="10")
+    worker = workers.start(queues=QUEUE, env=env)
     result = _identify(_payload(50))
-    deadline = time.monotonic() + 20
-    while sandbox.calls()["plant_id"] < 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    first_call = time.monotonic()
+    eventually(lambda: sandbox.calls()["plantnet"] >= 1, what="the first, rate-limited attempt")
     sandbox.configure(
         plant_id={"rate_limit_retry_after_s": None}, plantnet={"rate_limit_retry_after_s": None}
     )
-    while sandbox.calls()["plant_id"] < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert time.monotonic() - first_call >= 2.9
     assert result.get(timeout=30)["sources"]["plant_id"]["status"] == "ok"
+    # Without Retry-After the backoff would have been at most 0.1 s.
+    (countdown,) = countdowns(worker.log(), result.id)
+    assert countdown >= 3
 
 
 def test_a_redelivered_request_id_is_recorded_once(

@@ -1,45 +1,44 @@
 """Retry schedule, dead letters and replay, through a real worker and the real CLI."""
 
-import itertools
 import uuid
 
 import pytest
 import redis
 
 from tasks.app import app
-from tests.support.observe import dead_letters, greenhouse
+from tests.support.observe import countdowns, dead_letters, greenhouse
 from tests.support.workers import FAST, Workers
 
 
-def _attempts(client: redis.Redis, key: str) -> list[tuple[float, int]]:
-    rows = [entry.split("|") for entry in client.lrange(f"{key}:attempts", 0, -1)]
-    return [(float(at), int(prio)) for at, prio in rows]
+def _priorities(client: redis.Redis, key: str) -> list[int]:
+    """The caller priority each attempt of tests.flaky ran with."""
+    return [int(priority) for priority in client.lrange(f"{key}:attempts", 0, -1)]
 
 
 def test_transient_failures_retry_with_capped_backoff_and_keep_their_priority(
     workers: Workers, redis_client: redis.Redis
 ) -> None:
-    workers.start(queues="default")
+    worker = workers.start(queues="default")
     key = f"flaky-{uuid.uuid4().hex}"
     result = app.send_task("tests.flaky", [key], {"failures": 3}, queue="default", priority=7)
     assert result.get(timeout=60) == 4
-    attempts = _attempts(redis_client, key)
-    assert [prio for _at, prio in attempts] == [7, 7, 7, 7]
-    gaps = [b[0] - a[0] for a, b in itertools.pairwise(attempts)]
-    cap = float(FAST["RETRY_MAX_DELAY_S"])
-    assert all(gap <= cap + 1.5 for gap in gaps), gaps
+    assert _priorities(redis_client, key) == [7, 7, 7, 7]
+    base, cap = float(FAST["RETRY_BASE_DELAY_S"]), float(FAST["RETRY_MAX_DELAY_S"])
+    chosen = countdowns(worker.log(), result.id)
+    assert len(chosen) == 3
+    # Full jitter: each within [0, base * 2**n], never above the cap (logged to 0.01 s).
+    assert all(0 <= c <= min(cap, base * 2**n) + 0.005 for n, c in enumerate(chosen)), chosen
 
 
 def test_a_minimum_delay_holds_back_every_retry(
     workers: Workers, redis_client: redis.Redis
 ) -> None:
-    workers.start(queues="default")
+    worker = workers.start(queues="default")
     key = f"flaky-{uuid.uuid4().hex}"
     result = app.send_task("tests.flaky", [key], {"failures": 2, "min_delay_s": 1.5})
     assert result.get(timeout=60) == 3
-    times = [at for at, _prio in _attempts(redis_client, key)]
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert len(gaps) == 2 and all(gap >= 1.45 for gap in gaps), gaps
+    chosen = countdowns(worker.log(), result.id)
+    assert len(chosen) == 2 and all(c >= 1.5 for c in chosen), chosen
 
 
 def test_retries_stop_at_the_maximum_and_the_failure_is_dead_lettered(
@@ -50,7 +49,7 @@ def test_retries_stop_at_the_maximum_and_the_failure_is_dead_lettered(
     result = app.send_task("tests.flaky", [key], {"failures": 100}, priority=2)
     with pytest.raises(Exception, match="flaky attempt 3"):
         result.get(timeout=60)
-    assert len(_attempts(redis_client, key)) == 3
+    assert len(_priorities(redis_client, key)) == 3
     (letter,) = dead_letters(database_url)
     assert (letter.task_id, letter.attempts, letter.error_type) == (result.id, 3, "TransientError")
     assert (letter.queue, letter.priority, letter.args) == ("default", 2, [key])

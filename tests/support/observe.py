@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -64,3 +65,9 @@ def fresh_machine_env(tmp_path: Path, marker: str) -> dict[str, str]:
         "GREENHOUSE_TEST_MARK": marker,
         "COLUMNS": "160",
     }
+
+
+def countdowns(worker_log: str, task_id: str) -> list[float]:
+    """The retry countdowns the base task chose for `task_id`, from the worker's log."""
+    pattern = re.compile(rf"\[{re.escape(task_id)}\] transient .*?; retry in ([0-9.]+)s")
+    return [float(seconds) for seconds in pattern.findall(worker_log)]

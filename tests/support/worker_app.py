@@ -28,12 +28,10 @@ def record(self: Any, label: str, *, seconds: float = 0.0) -> str:
 
 @app.task(name="tests.flaky", bind=True)
 def flaky(self: Any, key: str, *, failures: int, min_delay_s: float = 0.0) -> int:
-    """Fail transiently `failures` times, logging each attempt's time and priority."""
+    """Fail transiently `failures` times, logging each attempt's caller priority."""
     native = (self.request.delivery_info or {}).get("priority")
     on_redis = priority.is_redis_url(str(app.conf.broker_url))
-    _redis().rpush(
-        f"{key}:attempts", f"{time.time()}|{priority.from_broker(native, redis=on_redis)}"
-    )
+    _redis().rpush(f"{key}:attempts", str(priority.from_broker(native, redis=on_redis)))
     attempt = int(_redis().incr(key))
     if attempt <= failures:
         raise TransientError(f"flaky attempt {attempt}", min_delay_s=min_delay_s)
