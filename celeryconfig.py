@@ -3,7 +3,7 @@
 from kombu import Exchange, Queue
 
 from beat_schedule import SCHEDULE
-from services import priority
+from services.delivery import priority
 from services.embedded import ensure_redis_url
 from services.settings import load
 

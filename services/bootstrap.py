@@ -13,7 +13,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.db import make_engine, session_factory
-from services.deadletters import DeadLetterStore, SpillingDeadLetterStore, SqlDeadLetterStore
+from services.delivery.deadletters import (
+    DeadLetterStore,
+    SpillingDeadLetterStore,
+    SqlDeadLetterStore,
+)
+from services.delivery.retry import RetryPolicy
 from services.health import Heartbeat
 from services.identification.plantid import PlantIdClient
 from services.identification.plantnet import PlantNetClient
@@ -24,7 +29,6 @@ from services.identification.service import IdentificationService
 from services.resilience.breaker import CircuitBreaker
 from services.resilience.cache import JsonCache, LocalCache
 from services.resilience.lock import SingleFlight
-from services.retry import RetryPolicy
 from services.settings import Settings
 from services.statistics.cache import StatsCache
 from services.statistics.service import StatisticsService, Ttls

@@ -10,7 +10,7 @@ from celery.canvas import Signature
 from celery.exceptions import Retry
 from celery.worker.request import Request
 
-from services import priority
+from services.delivery import priority
 from services.errors import PermanentError, classify
 from tasks import runtime
 

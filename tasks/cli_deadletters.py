@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from services.deadletters import DeadLetterStore
+from services.delivery.deadletters import DeadLetterStore
 
 console = Console()
 

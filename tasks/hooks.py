@@ -18,8 +18,8 @@ from celery.signals import (
 )
 from kombu.message import Message
 
-from services import configcheck, priority
-from services.deadletters import DeadLetter, now
+from services.delivery import configcheck, priority
+from services.delivery.deadletters import DeadLetter, now
 from tasks import runtime
 
 log = logging.getLogger(__name__)

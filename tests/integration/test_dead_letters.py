@@ -6,7 +6,7 @@ from pathlib import Path
 import redis
 
 from services import db
-from services.deadletters import SPILL_KEY
+from services.delivery.deadletters import SPILL_KEY
 from tasks.app import app
 from tests.support.observe import dead_letters, eventually, greenhouse
 from tests.support.workers import Workers

@@ -6,7 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import services.deadletters
+import services.delivery.deadletters
 import services.identification.records
 import services.statistics.models  # noqa: F401  (all tables on Base.metadata)
 from services import db

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime
 
 import pytest
-from services.statistics.seed import seed
 
 from services import db
+from services.statistics.seed import seed
 from tasks.app import app
 from tests.support.observe import dead_letters
 from tests.support.workers import Workers

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from services.bootstrap import dead_letter_store
-from services.deadletters import DeadLetter
+from services.delivery.deadletters import DeadLetter
 from services.settings import Settings
 from tests.support.servers import free_port
 

@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from services import priority
+from services.delivery import priority
 from services.errors import TransientError, ValidationError
 from tasks import runtime
 from tasks.app import app

@@ -1,6 +1,6 @@
 from typing import Any
 
-from services.configcheck import eviction_warning, refusals
+from services.delivery.configcheck import eviction_warning, refusals
 
 SAFE: dict[str, Any] = {
     "broker_url": "redis://127.0.0.1:6379/0",

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services import db
-from services.deadletters import DeadLetter, SqlDeadLetterStore
+from services.delivery.deadletters import DeadLetter, SqlDeadLetterStore
 
 
 def _letter(**overrides: object) -> DeadLetter:

@@ -1,4 +1,4 @@
-from services import priority
+from services.delivery import priority
 
 
 def test_redis_inverts_and_rabbitmq_keeps_the_callers_scale() -> None:

@@ -1,6 +1,6 @@
 import random
 
-from services.retry import RetryPolicy
+from services.delivery.retry import RetryPolicy
 
 POLICY = RetryPolicy(base_delay_s=1.0, max_delay_s=30.0, max_retries=5)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.priority import is_redis_url
+from services.delivery.priority import is_redis_url
 
 PICKLE = {"pickle", "application/x-python-serialize"}
 RABBITMQ_CONSUMER_TIMEOUT_S = 1800  # RabbitMQ's default consumer_timeout

@@ -1,0 +1,1 @@
+"""Getting every accepted task to a result or a dead letter: retries, priorities, leases, checks."""
