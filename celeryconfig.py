@@ -4,6 +4,7 @@ from kombu import Exchange, Queue
 
 from beat_schedule import SCHEDULE
 from services.delivery import priority
+from services.delivery.transport import leased_transport_for
 from services.embedded import ensure_redis_url
 from services.settings import load
 
@@ -25,20 +26,27 @@ event_serializer = "json"
 accept_content = ["json"]  # the worker refuses anything else
 result_accept_content = ["json"]  # ...and so do clients reading results
 
-# --- at-least-once delivery ---
+# --- at-least-once delivery; on Redis under leases (services/delivery/lease.py) ---
+# Redis: kombu's transport, leased: each worker renews what it holds every few seconds, so the
+# visibility timeout is a short lease, not a bound on task duration or countdown. None elsewhere.
+broker_transport = leased_transport_for(broker_url)
 task_acks_late = True  # acknowledge after running, so a crash redelivers instead of losing
 task_reject_on_worker_lost = True  # a killed pool child requeues its message, not acks it
 task_retry_on_worker_lost = True  # ...as a counted retry, so a poison message cannot loop forever
 worker_prefetch_multiplier = 1  # one reserved message per process: priorities hold, no hoarding
 # A redelivered message whose task already succeeded is skipped, not run twice.
 worker_deduplicate_successful_tasks = True
-worker_cancel_long_running_tasks_on_connection_loss = True  # its message will be redelivered anyway
+# Under leases a task cut off from the broker runs on (its lease is renewed) and is acknowledged
+# later; Celery's cancelling path marks some such tasks REVOKED and acknowledges them (lost).
+# RabbitMQ redelivers a lost channel's messages itself, so there a running task is stopped.
+worker_cancel_long_running_tasks_on_connection_loss = broker_transport is None
+broker_connection_max_retries = None  # reconnect for as long as it takes, with backoff
+greenhouse_lease_renew_interval_s = _settings.lease_renew_interval_s  # read by tasks/steps.py
 
-# --- one visibility timeout, above every countdown and time limit (checked at worker start) ---
+# --- time limits (and, on RabbitMQ, its consumer timeout above them: checked at worker start) ---
 task_soft_time_limit = _settings.task_soft_time_limit_s  # the task gets SoftTimeLimitExceeded
 task_time_limit = _settings.task_time_limit_s  # then the pool child is killed
 greenhouse_longest_countdown_s = _settings.retry_max_delay_s  # read by the startup check
-_visibility = {"visibility_timeout": _settings.visibility_timeout_s}
 
 # --- queues, routes and priorities ---
 _queue_names = ("identification", "statistics", "maintenance", "default")
@@ -61,21 +69,29 @@ _redis_socket = {
     "socket_keepalive": True,  # notice half-open connections through NAT and load balancers
     "health_check_interval": _settings.redis_health_check_interval_s,
 }
-broker_transport_options: dict[str, object] = {**_visibility}
+broker_transport_options: dict[str, object] = {}
 if priority.is_redis_url(broker_url):
-    broker_transport_options |= {
+    broker_transport_options = {
+        "visibility_timeout": _settings.delivery_lease_s,  # the lease
         # Every priority step is polled before the next; at equal priority, queues are
         # served in the order the worker lists them (user-facing identification first).
         "queue_order_strategy": "priority",
         "priority_steps": list(range(priority.STEPS)),  # ten steps, one per priority
         # kombu's default key separator is kept: producers with plain options interoperate.
-        # Sweep for messages of dead workers at a tenth of the visibility timeout (kombu's
-        # default sweeps only every ~100 s, far too late for a short timeout).
-        "unacked_restore_interval": max(1, min(60, _settings.visibility_timeout_s // 10)),
+        # Sweep for lapsed leases as often as leases are renewed (kombu's default sweeps only
+        # every ~100 s, far too late for a short lease)...
+        "unacked_restore_interval": _settings.lease_renew_interval_s,
         "unacked_restore_throttle": 1,
+        # ...and a sweeper killed mid-sweep blocks the others for seconds, not kombu's 5 min.
+        "unacked_mutex_expire": 10,
         **_redis_socket,
     }
-result_backend_transport_options = {**_visibility}
+# A result stored while Redis is away waits for it (backing off to 5 s), instead of failing a
+# task that succeeded; one retry loop, not the backend's own nested inside it.
+result_backend_always_retry = True
+result_backend_base_sleep_between_retries_ms = 500
+result_backend_max_sleep_between_retries_ms = 5000
+result_backend_transport_options = {"retry_policy": {"max_retries": 0}}
 redis_socket_timeout = _settings.redis_socket_timeout_s  # the result backend's Redis client
 redis_socket_connect_timeout = _settings.redis_connect_timeout_s
 redis_socket_keepalive = True

@@ -33,10 +33,13 @@ def answers(url: str, *, timeout_s: float = 0.5) -> bool:
 class EmbeddedRedis:
     """A redis-server child process on 127.0.0.1:`port`, data under `data_dir`."""
 
-    def __init__(self, *, data_dir: Path, port: int, appendonly: bool = True) -> None:
+    def __init__(
+        self, *, data_dir: Path, port: int, appendonly: bool = True, appendfsync: str = "everysec"
+    ) -> None:
         self.data_dir = data_dir
         self.port = port
         self.appendonly = appendonly
+        self.appendfsync = appendfsync
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -55,6 +58,8 @@ class EmbeddedRedis:
             str(self.data_dir.resolve()),
             "--appendonly",
             "yes" if self.appendonly else "no",
+            "--appendfsync",
+            self.appendfsync,
             "--save",
             "",
             "--maxmemory-policy",

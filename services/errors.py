@@ -26,6 +26,10 @@ class ValidationError(PermanentError):
     """The payload is invalid; the message says which field and why."""
 
 
+class ContractError(ValidationError):
+    """The arguments do not fit the task: positional where keywords are expected, and so on."""
+
+
 class TransientError(GreenhouseError):
     """May succeed later; `min_delay_s` is the soonest a retry makes sense."""
 

@@ -11,7 +11,11 @@ from services.errors import ValidationError
 
 def check(validator: jsonschema.protocols.Validator, payload: Any) -> None:
     """Raise ValidationError describing the first problem (in field order), if any."""
-    errors = sorted(validator.iter_errors(payload), key=lambda e: [str(p) for p in e.absolute_path])
+    # A named field's own problem first, then whole-payload ones (missing or unknown fields).
+    errors = sorted(
+        validator.iter_errors(payload),
+        key=lambda e: (not e.absolute_path, [str(p) for p in e.absolute_path]),
+    )
     if errors:
         raise ValidationError(_describe(errors[0]))
 
@@ -30,7 +34,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
         "maxLength": lambda: error.schema.get("x-too-long", f"over {rule} characters"),
         "minLength": lambda: "must not be empty",
         "const": lambda: f"must be {rule}",
+        "pattern": lambda: error.schema.get("x-pattern", "has characters that are not allowed"),
     }
+    if error.validator == "dependentRequired":  # fields that come together: the schema says so
+        return str(error.schema.get("x-dependent", f"{where}: {error.message[:200]}"))
     if error.validator in reasons:
         return f"{where}: {reasons[str(error.validator)]()}"
     return f"{where}: {error.message[:200]}"  # required, additionalProperties: names only

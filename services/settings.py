@@ -51,8 +51,17 @@ class Settings:
     task_time_limit_s: float = _setting(
         "TASK_TIME_LIMIT_S", 300.0, "Hard time limit: the pool child is killed", float
     )
-    visibility_timeout_s: int = _setting(
-        "VISIBILITY_TIMEOUT_S", 3600, "Unacked Redis messages are redelivered after this", int
+    delivery_lease_s: int = _setting(
+        "DELIVERY_LEASE_S",
+        30,
+        "Redis: a lost worker's messages are redelivered this long after its last renewal",
+        int,
+    )
+    lease_renew_interval_s: float = _setting(
+        "LEASE_RENEW_INTERVAL_S",
+        5.0,
+        "Redis: a worker renews the lease of what it holds (and sweeps for lapsed ones) this often",
+        float,
     )
     retry_base_delay_s: float = _setting(
         "RETRY_BASE_DELAY_S", 2.0, "First retry waits up to this (full jitter)", float
@@ -70,7 +79,10 @@ class Settings:
         "RESULT_EXPIRES_S", 86_400, "Task results are kept this long", int
     )
     redis_socket_timeout_s: float = _setting(
-        "REDIS_SOCKET_TIMEOUT_S", 30.0, "Redis read/write timeout (above any blocking wait)", float
+        "REDIS_SOCKET_TIMEOUT_S",
+        10.0,
+        "Redis read/write timeout (above any blocking wait, well under the lease)",
+        float,
     )
     redis_connect_timeout_s: float = _setting(
         "REDIS_CONNECT_TIMEOUT_S", 5.0, "Redis connect timeout", float

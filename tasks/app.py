@@ -3,6 +3,8 @@
 from celery import Celery
 from celery.app.amqp import AMQP
 
+from tasks.steps import LeaseStep
+
 
 class GreenhouseAMQP(AMQP):
     """Events, and so Flower, show at most 200 characters of a task's arguments."""
@@ -13,5 +15,6 @@ class GreenhouseAMQP(AMQP):
 
 app = Celery("greenhouse", task_cls="tasks.base:GreenhouseTask", amqp=GreenhouseAMQP)
 app.config_from_object("celeryconfig")
+app.steps["consumer"].add(LeaseStep)  # renews the lease of every message a worker holds
 
 import tasks.hooks  # noqa: E402,F401  (connects the signal receivers)

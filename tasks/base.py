@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 from typing import Any
 
 from celery import Task
 from celery.canvas import Signature
-from celery.exceptions import Retry
+from celery.exceptions import Reject, Retry
 from celery.worker.request import Request
+from celery.worker.state import task_ready
 
 from services.delivery import priority
-from services.errors import PermanentError, classify
+from services.delivery.retry import PUBLISH_PATIENCE
+from services.errors import ContractError, PermanentError, classify
 from tasks import runtime
 
 log = logging.getLogger(__name__)
 
 
 class GreenhouseRequest(Request):
-    """Makes the request visible to task_failure receivers when the parent handles a timeout."""
+    """Celery's request, with two gaps closed: timeouts reach task_failure receivers, and a task
+    cut off by a lost connection is left to be redelivered, never reported REVOKED."""
 
     def on_timeout(self, soft: bool, timeout: float) -> None:
         self.task.request_stack.push(self._context)
@@ -27,15 +32,30 @@ class GreenhouseRequest(Request):
         finally:
             self.task.request_stack.pop()
 
+    def cancel(self, pool: Any, signal: Any = None, emit_retry: bool = True) -> None:
+        # Celery marks the request cancelled only after storing RETRY, which fails while the
+        # broker is away, and not at all before the pool reports the start; either way the
+        # killed task was then announced REVOKED and its message acknowledged.
+        self._already_cancelled = True
+        super().cancel(pool, signal, emit_retry=False)
+
+    def on_failure(self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False):
+        if self._already_cancelled:  # stopped by cancel(): the broker redelivers the message
+            task_ready(self)
+            return None
+        return super().on_failure(exc_info, send_failed_event, return_ok)
+
 
 class GreenhouseTask(Task):
-    """Every Greenhouse task: classified errors, backoff with full jitter, caller priorities."""
+    """Every Greenhouse task: checked arguments, classified errors, backoff with full jitter,
+    caller priorities."""
 
     Request = GreenhouseRequest
     # Expected outcomes: logged without a traceback (the dead-letter line says it all).
     throws = (PermanentError,)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._check_arguments(args, kwargs)
         try:
             return super().__call__(*args, **kwargs)
         except Retry:
@@ -44,19 +64,51 @@ class GreenhouseTask(Task):
             verdict = classify(exc)
             if not verdict.transient:
                 raise
-            policy = runtime.container().retry_policy
-            retries = self.request.retries
-            countdown = policy.countdown(retries, min_delay_s=verdict.min_delay_s)
+            raise self._retry_later(exc, verdict.min_delay_s) from exc
+
+    @functools.cached_property
+    def _signature(self) -> inspect.Signature:
+        return inspect.signature(self.run)
+
+    def _check_arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Arguments that do not fit the task are a contract error, not a TypeError traceback."""
+        try:
+            self._signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise ContractError(f"{self.name}: {exc} (see docs/schemas/{self.name}.json)") from None
+
+    def _retry_later(self, exc: Exception, min_delay_s: float) -> BaseException:
+        policy = runtime.container().retry_policy
+        retries = self.request.retries
+        countdown = policy.countdown(retries, min_delay_s=min_delay_s)
+        log.warning(
+            "%s[%s] transient %s (attempt %d of %d); retry in %.2fs",
+            self.name,
+            self.request.id,
+            type(exc).__name__,
+            retries + 1,
+            policy.max_retries + 1,
+            countdown,
+        )
+        try:
+            return self.retry(
+                exc=exc,
+                countdown=countdown,
+                max_retries=policy.max_retries,
+                retry_policy=PUBLISH_PATIENCE,
+            )
+        except Reject as rejected:  # the retry could not be published
+            if not classify(rejected.reason).transient:
+                raise
+            # The broker stayed away: the message is still held in it, so leave it there to be
+            # delivered again (at once if Redis takes it back now, else when its lease lapses).
             log.warning(
-                "%s[%s] transient %s (attempt %d of %d); retry in %.2fs",
+                "%s[%s] broker unreachable, retry not published (%s); message left for redelivery",
                 self.name,
                 self.request.id,
-                type(exc).__name__,
-                retries + 1,
-                policy.max_retries + 1,
-                countdown,
+                type(rejected.reason).__name__,
             )
-            raise self.retry(exc=exc, countdown=countdown, max_retries=policy.max_retries) from exc
+            return Reject(rejected.reason, requeue=True)
 
     def signature_from_request(self, request: Any = None, *args: Any, **kwargs: Any) -> Signature:
         """Retries republish in the caller's priority scale (the publish hook maps it again)."""

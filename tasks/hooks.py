@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import redis
 from celery import Task, current_app
+from celery.exceptions import CPendingDeprecationWarning
 from celery.signals import (
     before_task_publish,
     celeryd_init,
@@ -33,6 +35,16 @@ def refuse_unsafe_configuration(**_: Any) -> None:
         lines = "\n".join(f"  - {problem}" for problem in problems)
         # SystemExit passes through Celery's signal dispatch, which swallows Exceptions.
         raise SystemExit(f"greenhouse: refusing to start the worker:\n{lines}")
+
+
+@worker_ready.connect
+def quiet_the_cancel_on_connection_loss_warning(**_: Any) -> None:
+    """Leases make not cancelling on a lost connection the safe choice; Celery would warn of its
+    future default at every reconnect (installed after Celery's logging set-up, which resets
+    warning filters)."""
+    warnings.filterwarnings(
+        "ignore", r"\s*In Celery 5\.1 we introduced", CPendingDeprecationWarning
+    )
 
 
 @worker_ready.connect

@@ -10,6 +10,9 @@ import pytest
 import redis
 
 from services import db
+from services.identification.sandbox import SandboxServer
+from tests.support import figures
+from tests.support.sandbox import Sandbox
 from tests.support.servers import session_redis
 from tests.support.workers import Workers
 
@@ -60,3 +63,21 @@ def workers(redis_url: str, database_url: str, tmp_path: Path) -> Iterator[Worke
     pool = Workers(redis_url=redis_url, database_url=database_url, log_dir=tmp_path / "log")
     yield pool
     pool.stop_all()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """The Plant.id / PlantNet imitation, served from this process on a free port."""
+    server = SandboxServer().start()
+    yield Sandbox(server)
+    server.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The figures the fault suite measured in this run."""
+    measured = figures.load()
+    shown = [name for name in figures.RECORDED if name in measured]
+    if shown:
+        terminalreporter.section("fault figures")
+        for name in shown:
+            terminalreporter.write_line(f"{name}: {measured[name]['figure']}")

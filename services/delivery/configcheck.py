@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.delivery.priority import is_redis_url
+from services.delivery.transport import LEASED, is_leased
 
 PICKLE = {"pickle", "application/x-python-serialize"}
 RABBITMQ_CONSUMER_TIMEOUT_S = 1800  # RabbitMQ's default consumer_timeout
@@ -17,7 +18,9 @@ def refusals(conf: Mapping[str, Any]) -> list[str]:
     problems = [*_pickle(conf), *_acks(conf)]
     broker = str(conf.get("broker_url") or "")
     if is_redis_url(broker):
-        problems += _visibility(conf) + _prefetch(conf)
+        leased = is_leased(broker, conf.get("broker_transport"))
+        problems += _lease(conf) if leased else _visibility(conf)
+        problems += _prefetch(conf)
     elif broker.startswith(("amqp", "pyamqp")):
         problems += _consumer_timeout(conf)
     return problems
@@ -52,19 +55,58 @@ def longest_wait_s(conf: Mapping[str, Any]) -> float:
     )
 
 
-def _visibility(conf: Mapping[str, Any]) -> list[str]:
-    longest = longest_wait_s(conf)
+def _lease(conf: Mapping[str, Any]) -> list[str]:
+    """Leased Redis: renewals well inside the lease, sweeps no slower than it."""
+    options = conf.get("broker_transport_options") or {}
+    lease = float(options.get("visibility_timeout", 3600))
+    renew = float(conf.get("greenhouse_lease_renew_interval_s") or 0)
+    sweep = float(options.get("unacked_restore_interval", 10)) * float(
+        options.get("unacked_restore_throttle", 10)
+    )
+    socket_timeout = float(options.get("socket_timeout") or 0)
     problems = []
-    for key in ("broker_transport_options", "result_backend_transport_options"):
-        timeout = float((conf.get(key) or {}).get("visibility_timeout", 3600))
-        if timeout <= longest:
-            problems.append(
-                f"{key}['visibility_timeout'] = {timeout:g}s is not larger than the longest "
-                f"countdown or time limit ({longest:g}s): Redis would hand the message to a "
-                f"second worker while the first still holds it. Fix: VISIBILITY_TIMEOUT_S > "
-                f"{longest:g}, or lower TASK_TIME_LIMIT_S / RETRY_MAX_DELAY_S."
-            )
+    if renew <= 0 or lease < 3 * renew:
+        problems.append(
+            f"the delivery lease ({lease:g}s) is under three renewal intervals ({renew:g}s): "
+            "one late renewal would hand a running task to a second worker. "
+            f"Fix: DELIVERY_LEASE_S >= 3 x LEASE_RENEW_INTERVAL_S ({3 * max(renew, 1):g}s)."
+        )
+    if sweep > lease:
+        problems.append(
+            f"lapsed leases are swept every {sweep:g}s, more than the lease ({lease:g}s): a lost "
+            "worker's messages wait that long. Fix: unacked_restore_interval x "
+            "unacked_restore_throttle <= DELIVERY_LEASE_S."
+        )
+    if renew > 0 and socket_timeout > lease - 2 * renew:
+        problems.append(
+            f"a Redis call may hang {socket_timeout:g}s, longer than the lease leaves a renewal "
+            f"({lease - 2 * renew:g}s): a worker stuck on a dead connection would lose its "
+            "running tasks to another. Fix: REDIS_SOCKET_TIMEOUT_S <= DELIVERY_LEASE_S - "
+            "2 x LEASE_RENEW_INTERVAL_S."
+        )
+    if conf.get("worker_cancel_long_running_tasks_on_connection_loss"):
+        problems.append(
+            "worker_cancel_long_running_tasks_on_connection_loss = True under leases: Celery "
+            "marks some tasks cut off by a lost connection REVOKED and acknowledges them (lost). "
+            "Fix: False (their leases are renewed; they finish and are acknowledged later)."
+        )
     return problems
+
+
+def _visibility(conf: Mapping[str, Any]) -> list[str]:
+    """Redis without leases: the visibility timeout must outlast every legitimate wait."""
+    longest = longest_wait_s(conf)
+    options = conf.get("broker_transport_options") or {}
+    timeout = float(options.get("visibility_timeout", 3600))
+    if timeout <= longest:
+        return [
+            f"visibility_timeout = {timeout:g}s without leases is not larger than the longest "
+            f"countdown or time limit ({longest:g}s): Redis would hand the message to a second "
+            "worker while the first still holds it. Fix: use the leased transport "
+            f"(broker_transport = {LEASED['redis']!r}), or a visibility_timeout above "
+            f"{longest:g}s."
+        ]
+    return []
 
 
 def _consumer_timeout(conf: Mapping[str, Any]) -> list[str]:

@@ -27,3 +27,13 @@ class RetryPolicy:
         ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** min(retries, 62))
         jittered = (rng or random).uniform(0.0, ceiling)
         return min(self.max_delay_s, max(min_delay_s, jittered))
+
+
+# How a task's own retry is published: patient enough to ride out a broker outage of about a
+# minute (0.5 s, 1 s, … 5 s apart, about 75 s in all) before the message is left to its lease.
+PUBLISH_PATIENCE = {
+    "max_retries": 20,
+    "interval_start": 0.5,
+    "interval_step": 0.5,
+    "interval_max": 5,
+}

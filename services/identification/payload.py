@@ -6,18 +6,21 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
 
 from services.errors import ValidationError
+from services.identification.images import decode_problem
 from services.schema import check
 
 MAX_IMAGES = 5
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # five of them make the 50 MB ceiling on a whole request
 ORGANS = ("auto", "leaf", "flower", "fruit", "bark")
 MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+PLACE_TOGETHER = "latitude, longitude: give both or neither"
 _MAX_BASE64_CHARS = (MAX_IMAGE_BYTES + 2) // 3 * 4 + 64  # the data-URL prefix fits too
 
 SCHEMA: dict[str, Any] = {
@@ -47,15 +50,25 @@ SCHEMA: dict[str, Any] = {
             "description": "One organ per image.",
             "items": {"enum": list(ORGANS)},
         },
-        "latitude": {"type": ["number", "null"], "minimum": -90, "maximum": 90},
+        "latitude": {
+            "type": ["number", "null"],
+            "minimum": -90,
+            "maximum": 90,
+            "description": "Where the photos were taken; given with longitude or not at all.",
+        },
         "longitude": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
         "request_id": {
             "type": ["string", "null"],
             "minLength": 1,
             "maxLength": 128,
+            # (?![\s\S]) and not $: in Python's re, $ also matches before a final newline.
+            "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]+(?![\\s\\S])",
+            "x-pattern": "must be printable text (no control characters)",
             "description": "Idempotency key: a redelivery with the same id is recorded once.",
         },
     },
+    "dependentRequired": {"latitude": ["longitude"], "longitude": ["latitude"]},
+    "x-dependent": PLACE_TOGETHER,
 }
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
@@ -88,7 +101,7 @@ def parse(payload: Any) -> IdentifyRequest:
     organs = tuple(payload.get("organs") or ["auto"] * len(images))
     if len(organs) != len(images):
         raise ValidationError(f"organs: {len(organs)} given for {len(images)} images")
-    latitude, longitude = payload.get("latitude"), payload.get("longitude")
+    latitude, longitude = _place(payload.get("latitude"), payload.get("longitude"))
     return IdentifyRequest(
         images=images,
         organs=organs,
@@ -97,6 +110,15 @@ def parse(payload: Any) -> IdentifyRequest:
         request_id=payload.get("request_id"),
         fingerprint=_fingerprint(images, organs, latitude, longitude),
     )
+
+
+def _place(latitude: float | None, longitude: float | None) -> tuple[float | None, float | None]:
+    if (latitude is None) != (longitude is None):
+        raise ValidationError(PLACE_TOGETHER)
+    for name, value in (("latitude", latitude), ("longitude", longitude)):
+        if value is not None and not math.isfinite(value):  # JSON decoders accept NaN
+            raise ValidationError(f"{name}: must be a finite number")
+    return latitude, longitude
 
 
 def _decode(index: int, text: str) -> bytes:
@@ -110,6 +132,8 @@ def _decode(index: int, text: str) -> bytes:
         raise ValidationError(f"images[{index}]: {_mb(len(image))} decoded, over the 10 MB limit")
     if media_type(image) is None:
         raise ValidationError(f"images[{index}]: not a JPEG or PNG image")
+    if problem := decode_problem(image):
+        raise ValidationError(f"images[{index}]: {problem}")
     return image
 
 

@@ -1,15 +1,15 @@
-"""Tiny deterministic images for demos and tests: distinct bytes per seed, stdlib only."""
+"""Tiny deterministic images for demos and tests: distinct bytes per seed."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import struct
 import zlib
 
+from PIL import Image
+
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# SOI, then a JFIF APP0 segment: version 1.01, no units, 1x1 density, no thumbnail.
-_JPEG_HEAD = b"\xff\xd8" + b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-_JPEG_END = b"\xff\xd9"
 
 
 def _noise(seed: int, size: int) -> bytes:
@@ -46,8 +46,9 @@ def sample_png(seed: int, *, size_px: int = 16) -> bytes:
     )
 
 
-def sample_jpeg(seed: int) -> bytes:
-    """JPEG-looking bytes (SOI, JFIF APP0, a comment, EOI) distinct per `seed`; not decodable."""
-    comment = f"greenhouse sample {seed} ".encode() + _noise(seed, 16).hex().encode()
-    segment = b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment
-    return _JPEG_HEAD + segment + _JPEG_END
+def sample_jpeg(seed: int, *, size_px: int = 16) -> bytes:
+    """A valid `size_px` square JPEG whose pixels depend on `seed` (the PNG's, re-encoded)."""
+    picture = Image.open(io.BytesIO(sample_png(seed, size_px=size_px)))
+    out = io.BytesIO()
+    picture.convert("RGB").save(out, format="JPEG", quality=90)
+    return out.getvalue()

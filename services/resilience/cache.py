@@ -11,6 +11,20 @@ from typing import Any
 
 import redis
 
+FENCE_SUFFIX = ":fence"  # beside each value written under single flight: its fencing token
+
+# KEYS: value, fence. ARGV: fencing token, JSON, ttl (s). Nil when written; else the value a
+# newer token wrote, which stands (false when it has expired since).
+_SET_FENCED = """
+local fence = redis.call('GET', KEYS[2])
+if fence and tonumber(fence) > tonumber(ARGV[1]) then
+  return {redis.call('GET', KEYS[1])}
+end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[3])
+return nil
+"""
+
 
 class JsonCache:
     """`greenhouse:v<version>:<namespace>:<key>` → JSON; bumping `version` orphans old keys.
@@ -20,6 +34,7 @@ class JsonCache:
 
     def __init__(self, client: redis.Redis, *, namespace: str, version: int, ttl_s: int) -> None:
         self._redis = client
+        self._set_fenced = client.register_script(_SET_FENCED)
         self.prefix = f"greenhouse:v{version}:{namespace}"
         self.ttl_s = ttl_s
 
@@ -33,8 +48,20 @@ class JsonCache:
     def decode(raw: bytes | str | None) -> Any | None:
         return None if raw is None else json.loads(raw)
 
-    def set(self, name: str, value: Any, *, ttl_s: int | None = None) -> None:
-        self._redis.set(self.key(name), json.dumps(value), ex=ttl_s or self.ttl_s)
+    def set_fenced(
+        self, name: str, value: Any, *, token: int, ttl_s: int | None = None
+    ) -> tuple[bool, Any | None]:
+        """Store `value` unless a newer `token` stored one: (written, the newer value if not).
+
+        A holder that lost its lock (paused past expiry, say) and returns late holds an older
+        token than whoever computed after it, so its answer never replaces the newer one.
+        """
+        ttl = ttl_s or self.ttl_s
+        keys = [self.key(name), self.key(name) + FENCE_SUFFIX]
+        standing = self._set_fenced(keys=keys, args=[token, json.dumps(value), ttl])
+        if standing is None:
+            return True, None
+        return False, self.decode(standing[0] or None)
 
     def scan(self, pattern: str) -> Iterator[str]:
         """Keys under this cache matching `pattern` (SCAN: never blocks Redis like KEYS)."""

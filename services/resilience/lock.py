@@ -4,9 +4,12 @@ Built on python-redis-lock, with its pitfalls closed: the renewal thread no long
 on a Redis error (it logs and retries), a lock that expired before release no longer throws the
 finished work away (NotAcquired at release is logged), `reset_all` is never called (it would break
 live holders), and waiters never block in Redis longer than `poll_s`, far below the client's socket
-timeout. When the lock cannot be had within `wait_s`, `LockTimeout` (transient) is raised: the
-task retries later and will most likely find the result cached; calling the upstream anyway would
-defeat the point of the lock.
+timeout, nor past the holder's expiry (a frozen holder is replaced the moment its lock lapses).
+A holder that lost its lock and returns late cannot overwrite the newer answer: each write carries
+a fencing token from the lock's Redis clock, and the cache keeps the newest. A cache write that
+fails keeps the answer it was given. When the lock cannot be had within `wait_s`, `LockTimeout`
+(transient) is raised: the task retries later and will most likely find the result cached;
+calling the upstream anyway would defeat the point of the lock.
 """
 
 from __future__ import annotations
@@ -124,15 +127,33 @@ class SingleFlight:
         ttl_s: Callable[[Any], int] | None,
     ) -> tuple[Any, bool]:
         try:
+            token = self._fencing_token()
             cached = self._cache.get(key)
             if cached is not None:
                 return cached, True
             value = compute()
-            self._cache.set(key, value, ttl_s=ttl_s(value) if ttl_s else None)
+            value = self._store(key, value, token, ttl_s(value) if ttl_s else None)
             self._wake_all(lock, waiters)  # before the release: followers need no lock
             return value, False
         finally:
             lock.release_keeping_work()
+
+    def _fencing_token(self) -> int:
+        """Microseconds on the lock's Redis clock: whoever acquires later holds a larger one."""
+        seconds, microseconds = self._redis.time()
+        return int(seconds) * 1_000_000 + int(microseconds)
+
+    def _store(self, key: str, value: Any, token: int, ttl_s: int | None) -> Any:
+        """Cache `value` unless a newer holder already did (then its answer is returned)."""
+        try:
+            written, standing = self._cache.set_fenced(key, value, token=token, ttl_s=ttl_s)
+        except redis.RedisError as exc:  # the answer is good; only the cache missed it
+            log.warning("could not cache %s (%s); answering without caching", key, exc)
+            return value
+        if written or standing is None:
+            return value
+        log.warning("lost the lock on %s while computing; a newer answer stands", key)
+        return standing
 
     def _wake_all(self, lock: RenewingLock, waiters: str) -> None:
         """One signal per registered waiter, in one round trip (the unlock script wakes one)."""
@@ -144,13 +165,15 @@ class SingleFlight:
     def _wait_for_value(
         self, key: str, lock: RenewingLock, waiters: str, timeout_s: float
     ) -> Any | None:
-        """Block until the holder releases (or `timeout_s`), then read the cache."""
+        """Block until the holder releases, its lock expires or `timeout_s`; read the cache."""
         with self._redis.pipeline() as pipe:
             pipe.incr(waiters)
             pipe.expire(waiters, self._expire_s)
-            pipe.execute()
+            pipe.pttl(lock._name)
+            _, _, lock_ttl_ms = pipe.execute()
         try:
-            self._redis.blpop([lock._signal], timeout=timeout_s)
+            if lock_ttl_ms > 0:  # a holder frozen past its expiry is replaced at once
+                self._redis.blpop([lock._signal], timeout=min(timeout_s, lock_ttl_ms / 1000))
         finally:
             with self._redis.pipeline() as pipe:  # one round trip: leave the queue, read
                 pipe.decr(waiters)

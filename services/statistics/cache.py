@@ -11,7 +11,7 @@ from typing import Any
 
 import redis
 
-from services.resilience.cache import JsonCache, LocalCache
+from services.resilience.cache import FENCE_SUFFIX, JsonCache, LocalCache
 from services.resilience.lock import SingleFlight
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class StatsCache:
         dropped: list[str] = []
         for pattern in patterns:
             keys = list(self._cache.scan(pattern))
-            self._cache.drop(keys)
-            dropped += keys
+            self._cache.drop(keys)  # values and their fencing tokens
+            dropped += [key for key in keys if not key.endswith(FENCE_SUFFIX)]
             self._fallback.drop_matching(pattern.rstrip("*"))
         return sorted(set(dropped))

@@ -16,7 +16,7 @@ import redis
 from services.errors import TransientError, ValidationError
 from services.identification.samples import sample_png
 from services.resilience.breaker import BreakerOpen, CircuitBreaker
-from tests.integration.conftest import Sandbox
+from tests.support.sandbox import Sandbox
 from tests.support.servers import start_embedded_redis
 
 

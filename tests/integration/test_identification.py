@@ -9,8 +9,8 @@ from celery.result import AsyncResult
 
 from services.identification.samples import sample_jpeg, sample_png
 from tasks.app import app
-from tests.integration.conftest import Sandbox
 from tests.support.observe import countdowns, dead_letters, eventually
+from tests.support.sandbox import Sandbox
 from tests.support.workers import Workers
 
 QUEUE = "identification"
@@ -182,7 +182,10 @@ INVALID = [
     ({"images": [_jpeg(i) for i in range(6)]}, "images: 6 given, at most 5"),
     ({"images": [_jpeg(1)], "organs": ["leaf", "bark"]}, "organs: 2 given for 1 images"),
     ({"images": [_jpeg(1)], "organs": ["stem"]}, "organs[0]: 'stem' is not one of auto, leaf"),
-    ({"images": [_jpeg(1)], "latitude": 123}, "latitude: 123 is above the maximum 90"),
+    (
+        {"images": [_jpeg(1)], "latitude": 123, "longitude": 0},
+        "latitude: 123 is above the maximum 90",
+    ),
     ({"images": [_jpeg(1)], "longitude": "east"}, "longitude: must be number or null, got string"),
     ({"images": "not-a-list"}, "images: must be array, got string"),
 ]

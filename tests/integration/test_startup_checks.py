@@ -41,12 +41,19 @@ def test_an_unsafe_setting_stops_the_worker_with_the_fix(
     assert " ready." not in worker.log()
 
 
-def test_a_visibility_timeout_below_the_time_limit_stops_the_worker(workers: Workers) -> None:
-    worker = workers.start(
-        env={"VISIBILITY_TIMEOUT_S": "100", "TASK_TIME_LIMIT_S": "200"}, wait=False
-    )
+def test_a_lease_under_three_renewals_stops_the_worker(workers: Workers) -> None:
+    worker = workers.start(env={"DELIVERY_LEASE_S": "2", "LEASE_RENEW_INTERVAL_S": "1"}, wait=False)
     assert _exit_code(worker) != 0
-    assert "visibility_timeout'] = 100s is not larger than" in worker.log()
+    assert "Fix: DELIVERY_LEASE_S >= 3 x LEASE_RENEW_INTERVAL_S" in worker.log()
+
+
+def test_without_leases_a_visibility_timeout_below_the_time_limit_stops_the_worker(
+    workers: Workers,
+) -> None:
+    plain = {"broker_transport": "redis", "broker_transport_options": {"visibility_timeout": 30}}
+    worker = _start_misconfigured(workers, plain)
+    assert _exit_code(worker) != 0
+    assert "visibility_timeout = 30s without leases is not larger than" in worker.log()
 
 
 def test_an_evicting_broker_starts_with_a_warning(workers: Workers) -> None:

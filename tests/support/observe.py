@@ -71,3 +71,26 @@ def countdowns(worker_log: str, task_id: str) -> list[float]:
     """The retry countdowns the base task chose for `task_id`, from the worker's log."""
     pattern = re.compile(rf"\[{re.escape(task_id)}\] transient .*?; retry in ([0-9.]+)s")
     return [float(seconds) for seconds in pattern.findall(worker_log)]
+
+
+def child_pids(pid: int) -> list[int]:
+    """Live direct children of `pid` (a worker's pool processes), from /proc."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name may hold spaces and parentheses: fields follow the last ')'.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -33,6 +34,37 @@ def start_embedded_redis(*, appendonly: bool = False) -> EmbeddedRedis:
     """A private redis-server on a free port (for tests that stop or fill Redis)."""
     data_dir = Path(tempfile.mkdtemp(prefix="greenhouse-redis-"))
     return EmbeddedRedis(data_dir=data_dir, port=free_port(), appendonly=appendonly).start()
+
+
+class FaultyRedis(EmbeddedRedis):
+    """A private Redis that loses nothing it acknowledged (fsync always), and can be crashed
+    (SIGKILL), restarted on the same data and port, or frozen (SIGSTOP) and thawed."""
+
+    def __init__(self) -> None:
+        data_dir = Path(tempfile.mkdtemp(prefix="greenhouse-faulty-redis-"))
+        super().__init__(data_dir=data_dir, port=free_port(), appendfsync="always")
+
+    def _signal(self, sig: signal.Signals) -> None:
+        assert self._process is not None, "not running"
+        self._process.send_signal(sig)
+
+    def crash(self) -> None:
+        self._signal(signal.SIGKILL)
+        assert self._process is not None
+        self._process.wait()
+        self._process = None
+
+    def freeze(self) -> None:
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def stop(self, *, timeout_s: float = 10.0) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self.thaw()  # a frozen server cannot act on SIGTERM
+        super().stop(timeout_s=timeout_s)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def session_redis() -> tuple[str, EmbeddedRedis | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any
@@ -54,4 +55,15 @@ def slow_once(key: str, *, seconds: float) -> int:
     _redis().rpush(f"{key}:pids", os.getpid())
     if run == 1:
         time.sleep(seconds)
+    return run
+
+
+@app.task(name="tests.hold_once")
+def hold_once(key: str, *, seconds: float) -> int:
+    """Log each run's start and end (pid, time) to `key`; only the first run holds `seconds`."""
+    run = int(_redis().incr(f"{key}:count"))
+    _redis().rpush(key, json.dumps({"event": "start", "pid": os.getpid(), "at": time.time()}))
+    if run == 1:
+        time.sleep(seconds)
+    _redis().rpush(key, json.dumps({"event": "end", "pid": os.getpid(), "at": time.time()}))
     return run

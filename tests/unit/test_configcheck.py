@@ -13,10 +13,22 @@ SAFE: dict[str, Any] = {
     "task_time_limit": 300,
     "task_soft_time_limit": 240,
     "greenhouse_longest_countdown_s": 600,
-    "broker_transport_options": {"visibility_timeout": 3600, "queue_order_strategy": "priority"},
-    "result_backend_transport_options": {"visibility_timeout": 3600},
+    "broker_transport": "services.delivery.transport:Transport",
+    "greenhouse_lease_renew_interval_s": 5,
+    "broker_transport_options": {
+        "visibility_timeout": 30,
+        "queue_order_strategy": "priority",
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 1,
+        "socket_timeout": 10,
+    },
     "worker_prefetch_multiplier": 1,
+    "worker_cancel_long_running_tasks_on_connection_loss": False,
 }
+
+
+def _with_options(**options: Any) -> dict[str, Any]:
+    return {**SAFE, "broker_transport_options": {**SAFE["broker_transport_options"], **options}}
 
 
 def test_the_shipped_shape_passes() -> None:
@@ -33,10 +45,37 @@ def test_acks_late_without_reject_on_worker_lost_is_refused() -> None:
     assert "task_reject_on_worker_lost = True" in problem
 
 
-def test_visibility_timeout_must_exceed_the_longest_wait() -> None:
-    conf = {**SAFE, "broker_transport_options": {"visibility_timeout": 600}}
+def test_a_lease_may_be_shorter_than_any_countdown_or_time_limit() -> None:
+    assert refusals({**SAFE, "greenhouse_longest_countdown_s": 3600}) == []
+
+
+def test_a_lease_under_three_renewal_intervals_is_refused() -> None:
+    conf = {**_with_options(socket_timeout=1), "greenhouse_lease_renew_interval_s": 11}
     (problem,) = refusals(conf)
-    assert "600s" in problem and "VISIBILITY_TIMEOUT_S" in problem
+    assert "DELIVERY_LEASE_S >= 3 x LEASE_RENEW_INTERVAL_S" in problem
+
+
+def test_a_sweep_slower_than_the_lease_is_refused() -> None:
+    (problem,) = refusals(_with_options(unacked_restore_interval=10, unacked_restore_throttle=10))
+    assert "swept every 100s" in problem
+
+
+def test_a_socket_timeout_that_outlasts_what_the_lease_leaves_is_refused() -> None:
+    (problem,) = refusals(_with_options(socket_timeout=30))
+    assert "REDIS_SOCKET_TIMEOUT_S <=" in problem
+
+
+def test_cancelling_on_connection_loss_is_refused_under_leases() -> None:
+    conf = {**SAFE, "worker_cancel_long_running_tasks_on_connection_loss": True}
+    (problem,) = refusals(conf)
+    assert "REVOKED" in problem
+
+
+def test_without_leases_the_visibility_timeout_must_exceed_the_longest_wait() -> None:
+    conf = {**_with_options(visibility_timeout=600), "broker_transport": None}
+    conf["broker_url"] = "redis+socket:///tmp/redis.sock"  # kombu's own transport, not leased
+    (problem,) = refusals(conf)
+    assert "600s without leases" in problem and "leased transport" in problem
 
 
 def test_redis_priorities_with_prefetch_above_one_are_refused() -> None:

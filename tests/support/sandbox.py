@@ -1,9 +1,8 @@
-"""Fixtures for integration tests: the API sandbox over HTTP."""
+"""The API sandbox over HTTP, for tests that point real workers at it."""
 
-from collections.abc import Iterator
+from __future__ import annotations
 
 import httpx
-import pytest
 
 from services.identification.sandbox import SandboxServer
 
@@ -29,10 +28,3 @@ class Sandbox:
 
     def calls(self) -> dict[str, int]:
         return httpx.get(f"{self.server.url}/__sandbox/calls").json()
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    server = SandboxServer().start()
-    yield Sandbox(server)
-    server.stop()

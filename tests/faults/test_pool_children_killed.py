@@ -1,0 +1,58 @@
+"""Pool children SIGKILLed at random while a worker runs 200 identifications: every one succeeds,
+with one record per request and no dead letter (a real worker, the session Redis, the sandbox)."""
+
+import os
+import random
+import signal
+import time
+
+import pytest
+
+from tasks.app import app
+from tests.support import figures
+from tests.support.batches import identification_records, identify, wait_until_settled
+from tests.support.observe import child_pids, dead_letters
+from tests.support.sandbox import Sandbox
+from tests.support.workers import Workers
+
+pytestmark = pytest.mark.faults
+TASKS = 200
+
+
+def test_pool_children_killed_at_random_lose_no_identification(
+    workers: Workers, sandbox: Sandbox, database_url: str
+) -> None:
+    sandbox.configure(plant_id={"latency_ms": 200}, plantnet={"latency_ms": 200})
+    # A killed holder's single-flight lock lapses in 5 s instead of 30, to keep the test short.
+    worker = workers.start(
+        queues="identification", concurrency=4, env=sandbox.env(LOCK_EXPIRE_S="5")
+    )
+    rng = random.Random(7)
+    kills: list[int] = []
+    next_kill = time.monotonic() + 1.0
+
+    def kill_a_child_now_and_then() -> None:
+        nonlocal next_kill
+        children = child_pids(worker.pid)
+        if time.monotonic() >= next_kill and children:
+            victim = rng.choice(children)
+            os.kill(victim, signal.SIGKILL)
+            kills.append(victim)
+            next_kill = time.monotonic() + rng.uniform(0.5, 1.5)
+
+    results = identify(app, TASKS, tag=f"kills-{time.time_ns()}")
+    counts, _ = wait_until_settled(results, timeout_s=240, tick=kill_a_child_now_and_then)
+    assert counts == {"SUCCESS": TASKS}, dict(counts)
+    assert len(kills) >= 10
+    assert identification_records(database_url) == (TASKS, TASKS)
+    assert dead_letters(database_url, count=0, timeout_s=0) == []
+    assert worker.child.process.poll() is None
+    figures.record(
+        "pool children killed",
+        guarantee="pool children SIGKILLed mid-task: every task is retried and succeeds, one "
+        "record per request, no dead letter",
+        figure=f"{len(kills)} pool children SIGKILLed during {TASKS} identifications: "
+        f"{counts['SUCCESS']} succeeded, {TASKS} records for {TASKS} requests, 0 dead letters",
+        tasks=TASKS,
+        kills=len(kills),
+    )

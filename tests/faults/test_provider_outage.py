@@ -1,0 +1,55 @@
+"""Plant.id fails every call from mid-traffic on, over 8 worker processes: the calls that still
+reach it stay within the breaker's failure budget plus one trial per reset window (real workers,
+the session Redis, the sandbox counting calls)."""
+
+import math
+import time
+
+import pytest
+
+from tasks.app import app
+from tests.support import figures
+from tests.support.batches import identify, wait_until_settled
+from tests.support.sandbox import Sandbox
+from tests.support.workers import Workers
+
+pytestmark = pytest.mark.faults
+FAIL_MAX = 3
+RESET_S = 2.0
+
+
+def test_a_provider_outage_reaches_the_provider_only_within_the_breaker_s_budget(
+    workers: Workers, sandbox: Sandbox
+) -> None:
+    env = sandbox.env(
+        PLANT_ID_BREAKER_FAIL_MAX=str(FAIL_MAX), PLANT_ID_BREAKER_RESET_S=str(RESET_S)
+    )
+    for _ in range(2):
+        workers.start(queues="identification", concurrency=4, env=env)  # 8 processes
+    sandbox.configure(plant_id={"latency_ms": 50}, plantnet={"latency_ms": 200})
+    warm_up = identify(app, 40, tag=f"healthy-{time.time_ns()}")
+    assert wait_until_settled(warm_up, timeout_s=60)[0] == {"SUCCESS": 40}
+
+    tag = f"outage-{time.time_ns()}"
+    during = identify(app, 300, tag=tag)
+    time.sleep(1.0)  # traffic flowing on every process when the outage begins
+    before = sandbox.calls()["plant_id"]
+    sandbox.configure(plant_id={"latency_ms": 0, "error_rate": 1.0})
+    outage_began = time.time()
+    counts, ended = wait_until_settled(during, timeout_s=120)
+    reached = sandbox.calls()["plant_id"] - before
+    windows = math.ceil((ended - outage_began) / RESET_S)
+
+    assert counts == {"SUCCESS": 300}  # PlantNet alone answers: partial results, not failures
+    assert reached <= FAIL_MAX + windows, f"{reached} calls reached the failing provider"
+    figures.record(
+        "provider outage",
+        guarantee="over 8 worker processes, calls reaching a failing provider stay within "
+        "fail_max + one trial per reset window; every identification still answers (partial)",
+        figure=f"{reached} calls reached the failing Plant.id in {ended - outage_began:.1f} s "
+        f"({windows} reset windows of {RESET_S:g} s, fail_max {FAIL_MAX}: budget "
+        f"{FAIL_MAX + windows}); 300 of 300 identifications answered by PlantNet alone",
+        reached=reached,
+        budget=FAIL_MAX + windows,
+        windows=windows,
+    )
