@@ -117,7 +117,7 @@ task_annotations = {
 }
 
 # --- beat: RedBeat keeps the schedule in Redis with a lock, so only one beat runs it ---
-beat_scheduler = "redbeat.RedBeatScheduler"
+beat_scheduler = "tasks.scheduler:GreenhouseScheduler"  # RedBeat that outlives Redis outages
 redbeat_redis_url = _redis_url
 redbeat_key_prefix = "greenhouse:redbeat"
 redbeat_lock_timeout = 300  # another beat may take over five minutes after one dies

@@ -68,6 +68,23 @@ def rebuild_clients_after_fork(**_: Any) -> None:
     runtime.close()
 
 
+class _OneLineBackendRetries(logging.Filter):
+    """Celery logs each result-backend retry with a whole traceback; during an outage of a
+    minute that is hundreds of lines saying one thing. One line each, with the error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and str(record.msg).startswith("Failed operation"):
+            error = record.exc_info[1]
+            record.msg = f"{record.msg} ({type(error).__name__}: {error})"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+@worker_process_init.connect
+def quiet_backend_retries(**_: Any) -> None:
+    logging.getLogger("celery.backends.base").addFilter(_OneLineBackendRetries())
+
+
 @worker_process_shutdown.connect
 def close_clients(**_: Any) -> None:
     runtime.close()

@@ -10,7 +10,7 @@ from tasks.app import app
 
 
 @app.task(name="identification.identify", bind=True)
-def identify(self: Any, **payload: Any) -> dict[str, Any]:
+def identify(self: Any, /, **payload: Any) -> dict[str, Any]:
     """Merged species suggestions for 1 to 5 photos (schema: docs/schemas/)."""
     request = parse(payload)
     result = runtime.container().identification.identify(request, task_id=self.request.id)
