@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test faults bench lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+# The fault suite alone (make test runs it too), then its figures into docs/RELIABILITY.md.
+faults: $(BIN)/.installed
+	$(BIN)/python -m pytest -m faults
+	$(BIN)/python -m tests.faults.report
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench

@@ -59,6 +59,7 @@ def test_every_variable_set_is_one_the_settings_read() -> None:
 def test_redis_keeps_its_data_and_never_evicts() -> None:
     command = " ".join(SERVICES["redis"]["command"])
     assert "--appendonly yes" in command and "--maxmemory-policy noeviction" in command
+    assert "--appendfsync always" in command  # a crash loses nothing Redis acknowledged
     assert "healthcheck" in SERVICES["redis"]
 
 

@@ -1,15 +1,20 @@
-"""A pickled message is refused by a real worker and never executed."""
+"""A pickled message (carrying code that would run on unpickling) is refused by a real worker and
+never executed; the worker carries on (a real worker, the session Redis)."""
 
 import pickle
 import time
 import uuid
 from pathlib import Path
 
+import pytest
 import redis
 from kombu import Connection, Producer
 
 from tasks.app import app
+from tests.support import figures
 from tests.support.workers import Workers
+
+pytestmark = pytest.mark.faults
 
 
 class _Exploit:
@@ -48,3 +53,10 @@ def test_a_pickled_message_is_refused_not_executed(
     assert not marker.exists()
     assert redis_client.lrange("tests:order", 0, -1) == ["after"]
     assert "ContentDisallowed" in worker.log() or "untrusted content" in worker.log()
+    assert worker.child.process.poll() is None
+    figures.record(
+        "pickled message",
+        guarantee="a pickled message is refused and never executed (JSON only on the wire)",
+        figure="a pickle that creates a file when loaded: refused (ContentDisallowed), never "
+        "unpickled, no file created; the worker ran the next JSON task",
+    )
