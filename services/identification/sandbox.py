@@ -107,12 +107,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._sandbox.stopping.wait(pause_s)  # stop() cuts the pause short
         if knobs.rate_limit_retry_after_s is not None:
             retry_after = str(math.ceil(knobs.rate_limit_retry_after_s))
+            self._sandbox.state.count_failure(provider)
             self._send(
                 HTTPStatus.TOO_MANY_REQUESTS,
                 formats.rate_limited(provider),
                 headers={"Retry-After": retry_after},
             )
         elif knobs.fails(call):
+            self._sandbox.state.count_failure(provider)
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "sandbox injected failure"})
         else:
             self._send(*answer(not_a_plant=knobs.not_a_plant))
@@ -121,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
         state = self._sandbox.state
         if (method, path) == ("GET", "/__sandbox/calls"):
             self._send(HTTPStatus.OK, state.calls())
+        elif (method, path) == ("GET", "/__sandbox/failures"):
+            self._send(HTTPStatus.OK, state.failures())
         elif (method, path) == ("GET", "/__sandbox/config"):
             self._send(HTTPStatus.OK, state.knobs())
         elif (method, path) == ("POST", "/__sandbox/config"):

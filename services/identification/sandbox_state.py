@@ -60,6 +60,7 @@ class SandboxState:
     def reset(self) -> None:
         with self._lock:
             self._calls = dict.fromkeys(PROVIDERS, 0)
+            self._failed = dict.fromkeys(PROVIDERS, 0)
             self._knobs = {provider: Knobs() for provider in PROVIDERS}
             self._remaining = formats.PLANTNET_QUOTA
 
@@ -77,6 +78,15 @@ class SandboxState:
     def calls(self) -> dict[str, int]:
         with self._lock:
             return dict(self._calls)
+
+    def count_failure(self, provider: str) -> None:
+        """Count a call answered with an injected error (500 or 429)."""
+        with self._lock:
+            self._failed[provider] += 1
+
+    def failures(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._failed)
 
     def knobs(self) -> dict[str, dict[str, Any]]:
         with self._lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pybreaker
 import redis
@@ -74,6 +74,19 @@ def counts_as_failure(exc: BaseException) -> bool:
     return classify(exc).transient
 
 
+class _BudgetedClosedState(pybreaker.CircuitClosedState):
+    """Closed; once a failure is on record, each call takes a slot of the failure budget first.
+
+    Without it, every call started between the first failure and the breaker opening reaches
+    the failing upstream: with many processes that is far more than `fail_max`.
+    """
+
+    def before_call(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        storage = cast(SharedBreakerStorage, self._breaker._state_storage)
+        if not storage.take_budget_slot(self._breaker.fail_max):
+            raise pybreaker.CircuitBreakerError("the failure budget is spent by calls in flight")
+
+
 class CircuitBreaker(pybreaker.CircuitBreaker):
     """One upstream's breaker; `call()` raises BreakerOpen instead of calling when open."""
 
@@ -108,6 +121,13 @@ class CircuitBreaker(pybreaker.CircuitBreaker):
             name=name,
             throw_new_error_on_trip=False,  # the call that trips it reports its own error
         )
+
+    def _create_new_state(
+        self, new_state: str, prev_state: Any = None, notify: bool = False
+    ) -> Any:
+        if new_state == pybreaker.STATE_CLOSED:
+            return _BudgetedClosedState(self, prev_state=prev_state, notify=notify)
+        return super()._create_new_state(new_state, prev_state=prev_state, notify=notify)
 
     def half_open(self) -> None:
         """Enter half-open only with one of the trial permits shared by every process."""

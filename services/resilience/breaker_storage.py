@@ -5,12 +5,14 @@ is down crashes), reads "closed" and stops counting when Redis is unreachable, d
 per closed-state call, keeps `opened_at` in whole seconds, and lets every process through in
 half-open. This storage reads one snapshot per call (MGET), writes only on change, keeps
 `opened_at` as a float, remembers "open until T" locally (a fast-fail costs no round trip), hands
-out half-open trial permits atomically, and counts in memory while Redis is unreachable.
+out half-open trial permits atomically, counts in memory while Redis is unreachable, and once a
+failure is on record counts each call as a failure before it starts (a failure budget).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,6 +21,16 @@ import pybreaker
 import redis
 
 log = logging.getLogger(__name__)
+
+# KEYS: failure counter. ARGV: fail_max. The count after taking a slot, or 0 when none is left.
+_TAKE_SLOT = """
+local n = redis.call('INCR', KEYS[1])
+if n > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  return 0
+end
+return n
+"""
 
 # KEYS: trial counter. ARGV: max trials, permit ttl (ms). 1 = permit granted.
 _ACQUIRE_TRIAL = """
@@ -52,6 +64,8 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
         self._trial_ttl_ms = int(trial_timeout_s * 1000)
         self._redis_retry_s = redis_retry_s
         self._acquire = client.register_script(_ACQUIRE_TRIAL)
+        self._take_slot = client.register_script(_TAKE_SLOT)
+        self._counted_ahead = threading.local()  # this thread's call was counted when it began
         self._memory = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
         self._degraded_until = 0.0
         self._open_until = 0.0  # known locally: no round trip needed before then
@@ -126,8 +140,31 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
             self._memory.opened_at = datetime.fromtimestamp(self._opened_at, UTC)
 
     # --- failures and successes ---
+    def take_budget_slot(self, fail_max: int) -> bool:
+        """Before a closed-state call: False when the failure budget is spent.
+
+        With no failure on record this is free and always True. Once one is on record, the call
+        counts as a failure from the moment it starts (success resets the count), so the calls
+        in flight across every process can never add up to more than `fail_max` failures.
+        """
+        self._counted_ahead.value = False
+        if self.degraded or self._failures == 0:
+            return True
+        try:
+            taken = int(self._take_slot(keys=[self.key("failures")], args=[fail_max]))
+        except redis.RedisError as exc:
+            self._degrade(exc)
+            return True
+        if not taken:
+            return False
+        self._failures, self._counted_ahead.value = taken, True
+        return True
+
     def increment_counter(self) -> None:
         self._memory.increment_counter()
+        if getattr(self._counted_ahead, "value", False):  # counted when it began
+            self._counted_ahead.value = False
+            return
         if self.degraded:
             return
         try:
@@ -137,6 +174,7 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
 
     def reset_counter(self) -> None:
         self._memory.reset_counter()
+        self._counted_ahead.value = False
         if self._failures:  # a success on a clean counter writes nothing
             self._failures = 0
             self._write(lambda client: client.set(self.key("failures"), 0))

@@ -3,8 +3,6 @@ under `greenhouse up` with a backlog: worker, beat, Flower and the CLI survive w
 loop or a log flood, and drain the backlog by themselves afterwards (real processes)."""
 
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -16,7 +14,7 @@ from services.health import Heartbeat
 from tests.support import figures
 from tests.support.batches import wait_until_settled
 from tests.support.client import client_app, states
-from tests.support.observe import eventually, fresh_machine_env, processes_with
+from tests.support.observe import eventually, fresh_machine_env, greenhouse_up, processes_with
 from tests.support.servers import FaultyRedis
 
 pytestmark = pytest.mark.faults
@@ -56,15 +54,7 @@ def test_a_minute_without_redis_is_survived_and_the_backlog_drains_afterwards(
         "DATABASE_URL": database_url,
         "FLOWER_BASIC_AUTH": "ops:outage",
     }
-    greenhouse = str(Path(sys.executable).with_name("greenhouse"))
-    up = subprocess.Popen(
-        [greenhouse, "up"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    up = greenhouse_up(env, tmp_path)
     log_dir = Path(env["VAR_DIR"]) / "log"
     try:
         eventually(lambda: _beat_age_s(faulty_redis.url) < 60, timeout_s=120, what="beat")

@@ -137,6 +137,57 @@ def test_many_processes_in_half_open_send_only_the_bounded_trials_to_the_sandbox
     assert outcomes.count("201") == 1 and outcomes.count("fast-fail") == 11
 
 
+def _fail_slowly_in_child(url: str, name: str, start_at: float, results: Any) -> None:
+    breaker = CircuitBreaker(name, redis.Redis.from_url(url), fail_max=3, reset_timeout_s=60)
+    client = redis.Redis.from_url(url)
+
+    def upstream() -> str:  # the failing provider, still slow to say so
+        client.incr(f"{name}:calls")
+        time.sleep(0.3)
+        raise TransientError("upstream 503")
+
+    time.sleep(max(0.0, start_at - time.time()))
+    try:
+        breaker.call(upstream)
+    except BreakerOpen:
+        results.put("fast-fail")
+    except TransientError:
+        results.put("called")
+
+
+def test_once_a_failure_is_on_record_calls_in_flight_spend_the_failure_budget(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    name = f"budget-{uuid.uuid4().hex[:6]}"
+    _fail(_breaker(redis_url, name, fail_max=3), Upstream(), 1)  # one failure on record
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    start_at = time.time() + 1.0  # twelve processes, all at once
+    children = [
+        context.Process(target=_fail_slowly_in_child, args=(redis_url, name, start_at, results))
+        for _ in range(12)
+    ]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(30)
+    outcomes = sorted(results.get(timeout=5) for _ in children)
+    assert redis_client.get(f"{name}:calls") == "2"  # fail_max 3, one spent already
+    assert outcomes.count("called") == 2 and outcomes.count("fast-fail") == 10
+    assert _breaker(redis_url, name).current_state == pybreaker.STATE_OPEN
+
+
+def test_a_success_gives_the_whole_budget_back(redis_url: str) -> None:
+    breaker, upstream = _breaker(redis_url, "p9", fail_max=3), Upstream()
+    _fail(breaker, upstream, 2)
+    upstream.failing = False
+    assert breaker.call(upstream) == "ok"
+    assert breaker.fail_counter == 0
+    upstream.failing = True
+    _fail(breaker, upstream, 2)
+    assert breaker.current_state == pybreaker.STATE_CLOSED
+
+
 def test_a_listener_that_raises_never_breaks_the_call(redis_url: str) -> None:
     class Broken(pybreaker.CircuitBreakerListener):
         def before_call(self, *args: object) -> None:

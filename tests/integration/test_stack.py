@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from services.embedded import answers
-from tests.support.observe import eventually, fresh_machine_env, processes_with
+from tests.support.observe import eventually, fresh_machine_env, greenhouse_up, processes_with
 
 SECRET = f"s3cret-{uuid.uuid4().hex[:6]}"
 
@@ -24,21 +24,13 @@ def _flower_status(port: str, auth: tuple[str, str] | None) -> int:
 def test_up_runs_beat_and_guarded_flower_and_ctrl_c_stops_every_process(tmp_path: Path) -> None:
     marker = uuid.uuid4().hex
     env = fresh_machine_env(tmp_path, marker) | {"FLOWER_BASIC_AUTH": f"ops:{SECRET}"}
-    greenhouse = str(Path(sys.executable).with_name("greenhouse"))
-    up = subprocess.Popen(
-        [greenhouse, "up"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    up = greenhouse_up(env, tmp_path)
     try:
         port = env["FLOWER_PORT"]
         eventually(lambda: _flower_status(port, ("ops", SECRET)) == 200, timeout_s=90)
         assert _flower_status(port, None) == 401
         # beat → broker → worker: the heartbeat key `greenhouse health` reads.
-        health = [greenhouse, "health"]
+        health = [str(Path(sys.executable).with_name("greenhouse")), "health"]
         eventually(lambda: subprocess.run(health, env=env).returncode == 0, timeout_s=90)
         for proc in processes_with(marker.encode()):  # the secret is never on a command line
             assert SECRET.encode() not in (proc / "cmdline").read_bytes()

@@ -32,6 +32,14 @@ def greenhouse(*args: str, database_url: str) -> subprocess.CompletedProcess[str
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=True)
 
 
+def greenhouse_up(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """`greenhouse up` as an operator starts it; its output (stdout and stderr) on a pipe."""
+    command = [str(Path(sys.executable).with_name("greenhouse")), "up"]
+    return subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
 def eventually(predicate: Callable[[], object], *, timeout_s: float = 30, what: str = "") -> None:
     """Wait until `predicate()` is truthy; fail the test after `timeout_s`."""
     deadline = time.monotonic() + timeout_s

@@ -28,3 +28,7 @@ class Sandbox:
 
     def calls(self) -> dict[str, int]:
         return httpx.get(f"{self.server.url}/__sandbox/calls").json()
+
+    def failures(self) -> dict[str, int]:
+        """Calls each provider answered with an injected error (500 or 429)."""
+        return httpx.get(f"{self.server.url}/__sandbox/failures").json()
