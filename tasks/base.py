@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from celery import Task
 from celery.canvas import Signature
@@ -39,7 +39,9 @@ class GreenhouseRequest(Request):
         self._already_cancelled = True
         super().cancel(pool, signal, emit_retry=False)
 
-    def on_failure(self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False):
+    def on_failure(
+        self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False
+    ) -> Any:
         if self._already_cancelled:  # stopped by cancel(): the broker redelivers the message
             task_ready(self)
             return None
@@ -64,7 +66,7 @@ class GreenhouseTask(Task):
             verdict = classify(exc)
             if not verdict.transient:
                 raise
-            raise self._retry_later(exc, verdict.min_delay_s) from exc
+            self._retry_later(exc, verdict.min_delay_s)
 
     @functools.cached_property
     def _signature(self) -> inspect.Signature:
@@ -77,7 +79,8 @@ class GreenhouseTask(Task):
         except TypeError as exc:
             raise ContractError(f"{self.name}: {exc} (see docs/schemas/{self.name}.json)") from None
 
-    def _retry_later(self, exc: Exception, min_delay_s: float) -> BaseException:
+    def _retry_later(self, exc: Exception, min_delay_s: float) -> NoReturn:
+        """Raise Retry with a backoff countdown (or `exc` when retries are spent)."""
         policy = runtime.container().retry_policy
         retries = self.request.retries
         countdown = policy.countdown(retries, min_delay_s=min_delay_s)
@@ -91,12 +94,12 @@ class GreenhouseTask(Task):
             countdown,
         )
         try:
-            return self.retry(
+            raise self.retry(
                 exc=exc,
                 countdown=countdown,
                 max_retries=policy.max_retries,
                 retry_policy=PUBLISH_PATIENCE,
-            )
+            ) from exc
         except Reject as rejected:  # the retry could not be published
             if not classify(rejected.reason).transient:
                 raise
@@ -108,7 +111,7 @@ class GreenhouseTask(Task):
                 self.request.id,
                 type(rejected.reason).__name__,
             )
-            return Reject(rejected.reason, requeue=True)
+            raise Reject(rejected.reason, requeue=True) from exc
 
     def signature_from_request(self, request: Any = None, *args: Any, **kwargs: Any) -> Signature:
         """Retries republish in the caller's priority scale (the publish hook maps it again)."""

@@ -30,7 +30,8 @@ class RetryPolicy:
 
 
 # How a task's own retry is published: patient enough to ride out a broker outage of about a
-# minute (0.5 s, 1 s, … 5 s apart, about 75 s in all) before the message is left to its lease.
+# minute (0.5 s, 1 s, … 5 s apart: 75 s of waiting, more while each attempt times out) before
+# the message is left to its lease.
 PUBLISH_PATIENCE = {
     "max_retries": 20,
     "interval_start": 0.5,
