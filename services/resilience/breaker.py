@@ -1,72 +1,41 @@
-"""Circuit breakers: pybreaker's state machine over state shared in Redis by every process."""
+"""Circuit breakers shared by every process: pybreaker's model, Redis state, no lock held.
+
+Semantics (pybreaker's, documented in the README): closed, the breaker counts consecutive
+failures (by completion, across all processes; any success resets the count) and opens at
+`fail_max`; open, it refuses calls for `reset_timeout_s` (Redis's clock); then half-open, it
+admits at most `half_open_max_calls` trials at once: a trial's success closes it, its failure
+opens it again. Only transient errors count as failures. pybreaker itself keeps state, count and
+open time as separate values set one by one, and holds a lock across the guarded call (pybreaker
+issue 55): here the state changes by compare-and-set in one Lua call (`breaker_state.py`) and
+nothing is held while the upstream answers. While Redis is unreachable each process keeps the
+same state machine for itself, and says so.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, cast
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pybreaker
 import redis
 
 from services.errors import TransientError, classify
-from services.resilience.breaker_storage import SharedBreakerStorage
+from services.resilience.breaker_state import LocalState, Refusal, SharedState, Ticket
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class BreakerOpen(TransientError):
-    """The breaker is open: the call was not made; retry after `min_delay_s`."""
+class BreakerOpen(TransientError, pybreaker.CircuitBreakerError):
+    """The breaker refused the call (it was not made); retry after `min_delay_s`."""
 
-    def __init__(self, name: str, remaining_s: float) -> None:
+    def __init__(self, name: str, wait_s: float) -> None:
         super().__init__(
-            f"circuit breaker {name!r} is open; next trial in {remaining_s:.1f}s",
-            min_delay_s=remaining_s,
+            f"circuit breaker {name!r} is open; next trial in {wait_s:.1f}s", min_delay_s=wait_s
         )
         self.breaker = name
-
-
-class LogListener(pybreaker.CircuitBreakerListener):
-    """Logs every state change and counted failure."""
-
-    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
-        old = getattr(old_state, "name", old_state)
-        log.warning("breaker %s: %s -> %s", cb.name, old, new_state.name)
-
-    def failure(self, cb: pybreaker.CircuitBreaker, exc: BaseException) -> None:
-        log.info(
-            "breaker %s: failure %d/%d (%s)",
-            cb.name,
-            cb.fail_counter,
-            cb.fail_max,
-            type(exc).__name__,
-        )
-
-
-class _Safe(pybreaker.CircuitBreakerListener):
-    """A listener that can never break the call it observes."""
-
-    def __init__(self, inner: pybreaker.CircuitBreakerListener) -> None:
-        self._inner = inner
-
-    def _guard(self, hook: str, *args: Any) -> None:
-        try:
-            getattr(self._inner, hook)(*args)
-        except Exception:
-            log.exception("breaker listener %r failed in %s (ignored)", self._inner, hook)
-
-    def before_call(self, cb: Any, func: Any, *args: Any, **kwargs: Any) -> None:
-        self._guard("before_call", cb, func, *args)
-
-    def failure(self, cb: Any, exc: BaseException) -> None:
-        self._guard("failure", cb, exc)
-
-    def success(self, cb: Any) -> None:
-        self._guard("success", cb)
-
-    def state_change(self, cb: Any, old_state: Any, new_state: Any) -> None:
-        self._guard("state_change", cb, old_state, new_state)
 
 
 def counts_as_failure(exc: BaseException) -> bool:
@@ -74,21 +43,8 @@ def counts_as_failure(exc: BaseException) -> bool:
     return classify(exc).transient
 
 
-class _BudgetedClosedState(pybreaker.CircuitClosedState):
-    """Closed; once a failure is on record, each call takes a slot of the failure budget first.
-
-    Without it, every call started between the first failure and the breaker opening reaches
-    the failing upstream: with many processes that is far more than `fail_max`.
-    """
-
-    def before_call(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        storage = cast(SharedBreakerStorage, self._breaker._state_storage)
-        if not storage.take_budget_slot(self._breaker.fail_max):
-            raise pybreaker.CircuitBreakerError("the failure budget is spent by calls in flight")
-
-
-class CircuitBreaker(pybreaker.CircuitBreaker):
-    """One upstream's breaker; `call()` raises BreakerOpen instead of calling when open."""
+class CircuitBreaker:
+    """One upstream's breaker; `call()` raises BreakerOpen instead of calling when refused."""
 
     def __init__(
         self,
@@ -101,43 +57,95 @@ class CircuitBreaker(pybreaker.CircuitBreaker):
         trial_timeout_s: float = 30.0,
         redis_retry_s: float = 5.0,
         is_failure: Callable[[BaseException], bool] = counts_as_failure,
-        listeners: Iterable[pybreaker.CircuitBreakerListener] = (),
     ) -> None:
-        self.storage = SharedBreakerStorage(
+        if client.get_connection_kwargs().get("decode_responses"):
+            raise ValueError("breaker state needs a Redis client that does not decode responses")
+        self.name = name
+        self.fail_max = fail_max
+        self.shared = SharedState(
             name,
             client,
+            fail_max=fail_max,
             reset_timeout_s=reset_timeout_s,
             half_open_max_calls=half_open_max_calls,
             trial_timeout_s=trial_timeout_s,
-            redis_retry_s=redis_retry_s,
         )
-        super().__init__(
+        self.local = LocalState(
             fail_max=fail_max,
-            reset_timeout=reset_timeout_s,
-            exclude=[lambda exc: not is_failure(exc)],
-            # Ours is safe by construction; anyone else's is wrapped so it cannot break a call.
-            listeners=[LogListener(), *(_Safe(listener) for listener in listeners)],
-            state_storage=self.storage,
-            name=name,
-            throw_new_error_on_trip=False,  # the call that trips it reports its own error
+            reset_timeout_s=reset_timeout_s,
+            half_open_max_calls=half_open_max_calls,
         )
+        self._is_failure = is_failure
+        self._redis_retry_s = redis_retry_s
+        self._degraded_until = 0.0  # monotonic: use `local` until then
+        self._refused_until = 0.0  # monotonic: known open, refuse without a round trip
 
-    def _create_new_state(
-        self, new_state: str, prev_state: Any = None, notify: bool = False
-    ) -> Any:
-        if new_state == pybreaker.STATE_CLOSED:
-            return _BudgetedClosedState(self, prev_state=prev_state, notify=notify)
-        return super()._create_new_state(new_state, prev_state=prev_state, notify=notify)
-
-    def half_open(self) -> None:
-        """Enter half-open only with one of the trial permits shared by every process."""
-        if not self.storage.try_acquire_trial():
-            raise pybreaker.CircuitBreakerError("a trial call is already running elsewhere")
-        super().half_open()
-
-    def call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def call(self, func: Callable[..., T], *args: object, **kwargs: object) -> T:
+        ticket = self.admit()
         try:
-            return super().call(func, *args, **kwargs)
-        except pybreaker.CircuitBreakerError as exc:
-            # While someone else's trial runs, the wait is unknown: at least a second.
-            raise BreakerOpen(str(self.name), max(1.0, self.storage.remaining_open_s())) from exc
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            failed = self._is_failure(exc)
+            if failed:
+                log.info("breaker %s: %s counted as a failure", self.name, type(exc).__name__)
+            self.record(ticket, ok=not failed)
+            raise
+        self.record(ticket, ok=True)
+        return result
+
+    def admit(self) -> Ticket:
+        """A ticket for one call, or BreakerOpen."""
+        now = time.monotonic()
+        if now < self._refused_until:
+            raise BreakerOpen(self.name, self._refused_until - now)
+        verdict = self._shared(self.shared.admit) if not self.degraded else None
+        if verdict is None:
+            verdict = self.local.admit()
+        if isinstance(verdict, Refusal):
+            if verdict.wait_s > 0:
+                self._refused_until = now + verdict.wait_s
+            # Trials running elsewhere: how long they take is unknown, so at least a second.
+            raise BreakerOpen(self.name, verdict.wait_s or 1.0)
+        return verdict
+
+    def record(self, ticket: Ticket, *, ok: bool) -> None:
+        """Count the outcome of an admitted call (in the generation that admitted it)."""
+        shared = None
+        if not (ticket.local or self.degraded):
+            shared = self._shared(lambda: self.shared.record(ticket, ok=ok))
+        transition = shared or self.local.record(ticket, ok=ok)
+        if transition.after != transition.before:
+            log.warning("breaker %s: %s -> %s", self.name, transition.before, transition.after)
+
+    @property
+    def degraded(self) -> bool:
+        return time.monotonic() < self._degraded_until
+
+    @property
+    def current_state(self) -> str:
+        """closed, open or half_open, as every process sees it (this process's while degraded)."""
+        if self.degraded:
+            return self.local.state
+        return self.shared.snapshot()[0]
+
+    @property
+    def fail_counter(self) -> int:
+        return self.local.failures if self.degraded else self.shared.snapshot()[1]
+
+    def _shared(self, operation: Callable[[], T]) -> T | None:
+        try:
+            result = operation()
+        except redis.RedisError as exc:
+            if not self.degraded:
+                log.warning(
+                    "breaker %s: Redis unreachable (%s); counting in this process for %.0fs",
+                    self.name,
+                    type(exc).__name__,
+                    self._redis_retry_s,
+                )
+            self._degraded_until = time.monotonic() + self._redis_retry_s
+            return None
+        if self._degraded_until:
+            self._degraded_until = 0.0
+            log.warning("breaker %s: Redis reachable again; state is shared again", self.name)
+        return result

@@ -1,15 +1,16 @@
-"""Circuit breakers on a real Redis (the shared one, or a private one we stop)."""
+"""Circuit breakers on a real Redis (the shared one, or a private one we stop), across threads
+and forked processes."""
 
 import base64
 import logging
 import multiprocessing
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pybreaker
 import pytest
 import redis
 
@@ -18,6 +19,8 @@ from services.identification.samples import sample_png
 from services.resilience.breaker import BreakerOpen, CircuitBreaker
 from tests.support.sandbox import Sandbox
 from tests.support.servers import start_embedded_redis
+
+FORK = multiprocessing.get_context("fork")
 
 
 class Upstream:
@@ -45,10 +48,23 @@ def _fail(breaker: CircuitBreaker, upstream: Callable[[], str], times: int) -> N
             breaker.call(upstream)
 
 
+def _run_processes(target: Callable[..., None], args_per_child: list[tuple]) -> list[Any]:
+    """Run `target(*args, results)` in one forked process per args; what each put in `results`."""
+    results = FORK.Queue()
+    children = [FORK.Process(target=target, args=(*args, results)) for args in args_per_child]
+    for child in children:
+        child.start()
+    outcomes = [results.get(timeout=120) for _ in children]
+    for child in children:
+        child.join(30)
+        assert child.exitcode == 0
+    return outcomes
+
+
 def test_the_breaker_opens_at_fail_max_and_then_fails_fast_without_calling(redis_url: str) -> None:
     breaker, upstream = _breaker(redis_url, "p1"), Upstream()
     _fail(breaker, upstream, 3)
-    assert breaker.current_state == pybreaker.STATE_OPEN
+    assert breaker.current_state == "open"
     with pytest.raises(BreakerOpen) as raised:
         breaker.call(upstream)
     assert upstream.calls == 3
@@ -62,7 +78,7 @@ def test_permanent_errors_never_trip_it(redis_url: str) -> None:
         raise ValidationError("not an image")
 
     _fail(breaker, bad_photo, 10)
-    assert breaker.current_state == pybreaker.STATE_CLOSED
+    assert breaker.current_state == "closed"
 
 
 def test_after_the_reset_timeout_one_trial_closes_it_on_success(redis_url: str) -> None:
@@ -71,7 +87,7 @@ def test_after_the_reset_timeout_one_trial_closes_it_on_success(redis_url: str) 
     time.sleep(0.35)
     upstream.failing = False
     assert breaker.call(upstream) == "ok"
-    assert breaker.current_state == pybreaker.STATE_CLOSED
+    assert breaker.current_state == "closed"
     assert breaker.fail_counter == 0
 
 
@@ -94,6 +110,29 @@ def test_a_breaker_opened_by_one_process_is_open_in_another(redis_url: str) -> N
     with pytest.raises(BreakerOpen):
         second.call(upstream)
     assert upstream.calls == 3
+
+
+def test_a_success_resets_the_count_even_when_failures_completed_while_it_ran(
+    redis_url: str,
+) -> None:
+    """Consecutive failures, by completion: a success that ends after two failures clears them."""
+    name = f"reset-{uuid.uuid4().hex[:6]}"
+    slow, fast = _breaker(redis_url, name), _breaker(redis_url, name)  # two processes' worth
+    failures_done = threading.Event()
+
+    def slow_success() -> str:
+        failures_done.wait(5)  # started before the failures, ends after them
+        return "ok"
+
+    with_slow = threading.Thread(target=lambda: slow.call(slow_success))
+    with_slow.start()
+    time.sleep(0.1)
+    _fail(fast, Upstream(), 2)
+    failures_done.set()
+    with_slow.join(5)
+    assert fast.fail_counter == 0
+    _fail(fast, Upstream(), 2)  # two more: not three in a row
+    assert fast.current_state == "closed"
 
 
 def _trial_in_child(url: str, name: str, sandbox_url: str, start_at: float, results: Any) -> None:
@@ -123,85 +162,109 @@ def test_many_processes_in_half_open_send_only_the_bounded_trials_to_the_sandbox
     breaker = _breaker(redis_url, name, fail_max=1, reset_timeout_s=0.5)
     _fail(breaker, Upstream(), 1)
     sandbox.configure(plant_id={"latency_ms": 300})  # the trial still runs when the rest arrive
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
     start_at = time.time() + 1.0  # after the reset timeout, all at once
-    args = (redis_url, name, sandbox.server.url, start_at, results)
-    children = [context.Process(target=_trial_in_child, args=args) for _ in range(12)]
-    for child in children:
-        child.start()
-    for child in children:
-        child.join(30)
-    outcomes = sorted(results.get(timeout=5) for _ in children)
+    args = (redis_url, name, sandbox.server.url, start_at)
+    outcomes = sorted(_run_processes(_trial_in_child, [args] * 12))
     assert sandbox.calls()["plant_id"] == 1
     assert outcomes.count("201") == 1 and outcomes.count("fast-fail") == 11
 
 
-def _fail_slowly_in_child(url: str, name: str, start_at: float, results: Any) -> None:
-    breaker = CircuitBreaker(name, redis.Redis.from_url(url), fail_max=3, reset_timeout_s=60)
-    client = redis.Redis.from_url(url)
-
-    def upstream() -> str:  # the failing provider, still slow to say so
-        client.incr(f"{name}:calls")
-        time.sleep(0.3)
-        raise TransientError("upstream 503")
-
+def _recover_in_child(url: str, name: str, start_at: float, results: Any) -> None:
+    """Call for two seconds from the moment the reset timeout ends; log when each call started
+    and ended, and its outcome."""
+    breaker = CircuitBreaker(name, redis.Redis.from_url(url), fail_max=3, reset_timeout_s=1.0)
+    outcomes = []
     time.sleep(max(0.0, start_at - time.time()))
-    try:
-        breaker.call(upstream)
-    except BreakerOpen:
-        results.put("fast-fail")
-    except TransientError:
-        results.put("called")
+    while time.time() < start_at + 2:
+        started = time.time()
+        try:
+            breaker.call(lambda: time.sleep(0.02))
+            outcomes.append((started, time.time(), "ok"))
+        except BreakerOpen:
+            outcomes.append((started, time.time(), "refused"))
+            time.sleep(0.01)
+    results.put(outcomes)
 
 
-def test_once_a_failure_is_on_record_calls_in_flight_spend_the_failure_budget(
+def test_a_recovery_with_twenty_four_processes_closes_once_and_stays_closed(
     redis_url: str, redis_client: redis.Redis
 ) -> None:
-    name = f"budget-{uuid.uuid4().hex[:6]}"
-    _fail(_breaker(redis_url, name, fail_max=3), Upstream(), 1)  # one failure on record
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
-    start_at = time.time() + 1.0  # twelve processes, all at once
-    children = [
-        context.Process(target=_fail_slowly_in_child, args=(redis_url, name, start_at, results))
-        for _ in range(12)
+    name = f"recover-{uuid.uuid4().hex[:6]}"
+    _fail(_breaker(redis_url, name, reset_timeout_s=1.0), Upstream(), 3)
+    generation = int(redis_client.hget(f"greenhouse:breaker:{name}", "gen"))
+    start_at = time.time() + 1.1
+    runs = _run_processes(_recover_in_child, [(redis_url, name, start_at)] * 24)
+    calls = [call for outcomes in runs for call in outcomes]
+    closed_at = min(ended for _started, ended, outcome in calls if outcome == "ok")
+    refused_after_close = [
+        started
+        for started, _ended, outcome in calls
+        if outcome == "refused" and started > closed_at
     ]
-    for child in children:
-        child.start()
-    for child in children:
-        child.join(30)
-    outcomes = sorted(results.get(timeout=5) for _ in children)
-    assert redis_client.get(f"{name}:calls") == "2"  # fail_max 3, one spent already
-    assert outcomes.count("called") == 2 and outcomes.count("fast-fail") == 10
-    assert _breaker(redis_url, name).current_state == pybreaker.STATE_OPEN
+    # One trial, one close: open -> half-open -> closed is exactly two generations.
+    assert int(redis_client.hget(f"greenhouse:breaker:{name}", "gen")) == generation + 2
+    assert refused_after_close == []  # once closed, no process is turned away again
 
 
-def test_a_success_gives_the_whole_budget_back(redis_url: str) -> None:
-    breaker, upstream = _breaker(redis_url, "p9", fail_max=3), Upstream()
-    _fail(breaker, upstream, 2)
-    upstream.failing = False
-    assert breaker.call(upstream) == "ok"
-    assert breaker.fail_counter == 0
-    upstream.failing = True
-    _fail(breaker, upstream, 2)
-    assert breaker.current_state == pybreaker.STATE_CLOSED
+def _skewed_clock_in_child(url: str, name: str, results: Any) -> None:
+    real = time.time
+    time.time = lambda: real() - 3600  # this host's wall clock is an hour behind
+    breaker = CircuitBreaker(name, redis.Redis.from_url(url), fail_max=3, reset_timeout_s=0.5)
+    outcomes: list[object] = []
+    for wait_s in (0.0, 0.6):  # while open, then past the reset timeout
+        time.sleep(wait_s)
+        try:
+            outcomes.append(breaker.call(lambda: "admitted"))
+        except BreakerOpen as refused:
+            outcomes.append(refused.min_delay_s)
+    results.put(outcomes)
 
 
-def test_a_listener_that_raises_never_breaks_the_call(redis_url: str) -> None:
-    class Broken(pybreaker.CircuitBreakerListener):
-        def before_call(self, *args: object) -> None:
-            raise RuntimeError("listener bug")
+def test_a_host_whose_wall_clock_is_an_hour_off_closes_with_everyone_else(redis_url: str) -> None:
+    name = f"clock-{uuid.uuid4().hex[:6]}"
+    _fail(_breaker(redis_url, name, reset_timeout_s=0.5), Upstream(), 3)
+    ((first, second),) = _run_processes(_skewed_clock_in_child, [(redis_url, name)])
+    # Open for everyone, for the reset timeout on Redis's clock: the skew neither shortens nor
+    # stretches it, nor the retry delay it asks for.
+    assert 0 < first <= 0.5  # seconds to wait, not an hour
+    assert second == "admitted"
 
-        def success(self, *args: object) -> None:
-            raise RuntimeError("listener bug")
 
-    breaker = CircuitBreaker(
-        "p5", redis.Redis.from_url(redis_url), fail_max=3, reset_timeout_s=60, listeners=[Broken()]
-    )
-    upstream = Upstream()
-    upstream.failing = False
-    assert breaker.call(upstream) == "ok"
+def _round_in_child(url: str, name: str, me: int, start: Any, failed: Any, results: Any) -> None:
+    """Ten rounds: all sixteen call at once; one or two fail; every success ends after them."""
+    breaker = CircuitBreaker(name, redis.Redis.from_url(url), fail_max=3, reset_timeout_s=60)
+    refused = 0
+    for round_ in range(10):
+        failing = me in {round_ % 16, (round_ * 7 + 3) % 16} if round_ % 2 else me == round_
+        start.wait(10)
+
+        def upstream(failing: bool = failing) -> str:
+            if failing:
+                raise TransientError("this one fails")
+            failed.wait(10)  # the failures have been recorded before any success ends
+            return "ok"
+
+        try:
+            breaker.call(upstream)
+        except TransientError:
+            failed.wait(10)
+        except BreakerOpen:
+            refused += 1
+            failed.wait(10)
+    results.put(refused)
+
+
+def test_sixteen_processes_open_it_only_on_three_failures_in_a_row(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    """One or two failures per round, always followed by successes: never three in a row."""
+    name = f"rounds-{uuid.uuid4().hex[:6]}"
+    start, failed = FORK.Barrier(16), FORK.Barrier(16)
+    args = [(redis_url, name, me, start, failed) for me in range(16)]
+    refused = _run_processes(_round_in_child, args)
+    assert sum(refused) == 0
+    assert _breaker(redis_url, name).current_state == "closed"
+    assert redis_client.hget(f"greenhouse:breaker:{name}", "gen") in (None, "0")
 
 
 def test_a_decoding_client_is_refused(redis_url: str) -> None:
@@ -214,12 +277,15 @@ def test_a_decoding_client_is_refused(redis_url: str) -> None:
         )
 
 
-def test_a_breaker_built_while_redis_is_down_does_not_crash() -> None:
+def test_a_breaker_used_while_redis_is_down_counts_in_this_process() -> None:
     server = start_embedded_redis()
     server.stop()
-    breaker = _breaker(server.url, "p7")
-    assert breaker.current_state == pybreaker.STATE_CLOSED
-    assert breaker.storage.degraded
+    breaker, upstream = _breaker(server.url, "p7"), Upstream()
+    _fail(breaker, upstream, 3)
+    assert breaker.degraded and breaker.current_state == "open"
+    with pytest.raises(BreakerOpen):
+        breaker.call(upstream)
+    assert upstream.calls == 3
 
 
 def test_redis_stopped_mid_run_hands_over_to_an_in_process_breaker_and_back(
@@ -232,18 +298,19 @@ def test_redis_stopped_mid_run_hands_over_to_an_in_process_breaker_and_back(
         _fail(breaker, upstream, 1)  # counted in Redis
         server.stop()
         with caplog.at_level(logging.WARNING):
-            _fail(breaker, upstream, 2)  # counted in memory, from Redis's last count
+            _fail(breaker, upstream, 3)  # counted in memory
         assert "Redis unreachable" in caplog.text
         with pytest.raises(BreakerOpen):  # it still opened: no failure went uncounted
             breaker.call(upstream)
-        assert upstream.calls == 3
+        assert upstream.calls == 4
 
         server.start()  # Redis is back: after the retry interval the state is shared again
         time.sleep(0.3)
-        breaker.storage._open_until = 0.0
+        breaker._refused_until = 0.0
         with caplog.at_level(logging.WARNING):
-            breaker.current_state  # noqa: B018  (reads Redis again)
+            upstream.failing = False
+            assert breaker.call(upstream) == "ok"  # Redis had it closed, with one failure
         assert "Redis reachable again" in caplog.text
-        assert not breaker.storage.degraded
+        assert not breaker.degraded
     finally:
         server.stop()
