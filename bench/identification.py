@@ -90,10 +90,17 @@ def _latency(container: Container, sandbox: SandboxServer, seeds: Iterator[int])
     plantnet = PlantNetClient(
         http, base_url=settings.plantnet_url, api_key=SANDBOX_KEY, project=settings.plantnet_project
     )
+
+    def later() -> float:
+        return time.monotonic() + settings.provider_deadline_s
+
     contenders: dict[str, Callable[[IdentifyRequest], object]] = {
         "ours": lambda request: _identify_uncached(container, request),
-        "slowest": plantnet.identify,
-        "both": lambda request: (plant_id.identify(request), plantnet.identify(request)),
+        "slowest": lambda request: plantnet.identify(request, deadline=later()),
+        "both": lambda request: (
+            plant_id.identify(request, deadline=later()),
+            plantnet.identify(request, deadline=later()),
+        ),
     }
     slow_providers(sandbox)
     samples: dict[str, list[float]] = {name: [] for name in contenders}

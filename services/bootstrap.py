@@ -22,7 +22,7 @@ from services.delivery.retry import RetryPolicy
 from services.health import Heartbeat
 from services.identification.plantid import PlantIdClient
 from services.identification.plantnet import PlantNetClient
-from services.identification.pool import shared_pool
+from services.identification.pool import provider_pool
 from services.identification.providers import http_client
 from services.identification.records import SqlIdentificationRecords
 from services.identification.service import IdentificationService
@@ -152,7 +152,7 @@ def identification_service(
             client, cache, expire_s=settings.lock_expire_s, wait_s=settings.lock_wait_s
         ),
         records=SqlIdentificationRecords(sessions),
-        pool=lambda: shared_pool(max_workers=settings.provider_pool_size),
+        pools=lambda name: provider_pool(name, max_workers=settings.provider_pool_size),
         deadline_s=settings.provider_deadline_s,
         full_ttl_s=settings.identification_cache_ttl_s,
         partial_ttl_s=settings.identification_partial_ttl_s,

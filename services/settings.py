@@ -119,7 +119,7 @@ class Settings:
         "PROVIDER_DEADLINE_S", 20.0, "A provider with no answer by then counts as failed", float
     )
     provider_pool_size: int = _setting(
-        "PROVIDER_POOL_SIZE", 8, "Threads per process calling providers (shared, bounded)", int
+        "PROVIDER_POOL_SIZE", 8, "Threads per process calling each provider (one pool each)", int
     )
     plant_id_breaker_fail_max: int = _setting(
         "PLANT_ID_BREAKER_FAIL_MAX",

@@ -13,6 +13,7 @@ from services.identification.providers import (
     Provider,
     ProviderAnswer,
     Suggestion,
+    json_body,
     raise_for_status,
     send,
 )
@@ -30,7 +31,7 @@ class PlantIdClient(Provider):
         self._url = base_url.rstrip("/") + "/identification"
         self._api_key = api_key
 
-    def identify(self, request: IdentifyRequest) -> ProviderAnswer:
+    def identify(self, request: IdentifyRequest, *, deadline: float) -> ProviderAnswer:
         body = {
             "images": [base64.b64encode(image).decode() for image in request.images],
             "latitude": request.latitude,
@@ -44,9 +45,9 @@ class PlantIdClient(Provider):
             json=body,
             headers={"Api-Key": self._api_key},
         )
-        response = send(self.name, self._client, http_request)
+        response = send(self.name, self._client, http_request, deadline=deadline)
         raise_for_status(self.name, response)
-        return parse_answer(response.json())
+        return parse_answer(json_body(self.name, response))
 
 
 def parse_answer(body: dict[str, Any]) -> ProviderAnswer:

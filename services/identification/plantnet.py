@@ -12,6 +12,7 @@ from services.identification.providers import (
     Provider,
     ProviderAnswer,
     Suggestion,
+    json_body,
     raise_for_status,
     send,
 )
@@ -40,7 +41,7 @@ class PlantNetClient(Provider):
             "nb-results": nb_results,
         }
 
-    def identify(self, request: IdentifyRequest) -> ProviderAnswer:
+    def identify(self, request: IdentifyRequest, *, deadline: float) -> ProviderAnswer:
         files = [
             ("images", (f"image-{index}", image, kind))
             for index, (image, kind) in enumerate(
@@ -51,11 +52,11 @@ class PlantNetClient(Provider):
         http_request = self._client.build_request(
             "POST", self._url, params=self._params, files=files, data=data
         )
-        response = send(self.name, self._client, http_request)
+        response = send(self.name, self._client, http_request, deadline=deadline)
         if response.status_code == 404 and "species not found" in response.text.lower():
             return ProviderAnswer(provider=self.name, is_plant=False)  # a valid "not a plant"
         raise_for_status(self.name, response)
-        return parse_answer(response.json())
+        return parse_answer(json_body(self.name, response))
 
 
 def parse_answer(body: dict[str, Any]) -> ProviderAnswer:

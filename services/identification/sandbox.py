@@ -117,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._sandbox.state.count_failure(provider)
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "sandbox injected failure"})
         else:
-            self._send(*answer(not_a_plant=knobs.not_a_plant))
+            self._send(*answer(not_a_plant=knobs.not_a_plant), trickle_s=knobs.trickle_s)
 
     def _control(self, method: str, path: str, body: bytes) -> None:
         state = self._sandbox.state
@@ -141,7 +141,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: {method} {path}"})
 
     def _send(
-        self, status: int, body: dict[str, Any], *, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        body: dict[str, Any],
+        *,
+        headers: dict[str, str] | None = None,
+        trickle_s: float = 0.0,
     ) -> None:
         data = json.dumps(body).encode()
         try:
@@ -151,7 +156,14 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if trickle_s:  # a slow link: every read succeeds, the whole answer takes long
+                for index in range(len(data)):
+                    self.wfile.write(data[index : index + 1])
+                    self.wfile.flush()
+                    if self._sandbox.stopping.wait(trickle_s / len(data)):
+                        break
+            else:
+                self.wfile.write(data)
         except ConnectionError:
             self.close_connection = True
 

@@ -25,6 +25,7 @@ class Knobs:
     error_rate: float = 0.0
     rate_limit_retry_after_s: float | None = None
     hang_s: float = 0.0
+    trickle_s: float = 0.0  # the answer's body arrives a byte at a time over this long
     not_a_plant: bool = False
 
     def fails(self, call: int) -> bool:

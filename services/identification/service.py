@@ -19,6 +19,8 @@ from services.identification.records import IdentificationRecord, Identification
 from services.resilience.breaker import BreakerOpen, CircuitBreaker
 from services.resilience.lock import SingleFlight
 
+GRACE_S = 0.5  # past the deadline, how long to wait for a call to report that it stopped
+
 
 class IdentificationService:
     """Answers identification requests; no upstream is asked twice for the same photos."""
@@ -29,7 +31,7 @@ class IdentificationService:
         providers: Sequence[tuple[Provider, CircuitBreaker]],
         flight: SingleFlight,
         records: IdentificationRecords,
-        pool: Callable[[], Executor],
+        pools: Callable[[str], Executor],
         deadline_s: float,
         full_ttl_s: int,
         partial_ttl_s: int,
@@ -37,7 +39,7 @@ class IdentificationService:
         self._providers = providers
         self._flight = flight
         self._records = records
-        self._pool = pool
+        self._pools = pools
         self._deadline_s = deadline_s
         self._full_ttl_s = full_ttl_s
         self._partial_ttl_s = partial_ttl_s
@@ -62,24 +64,31 @@ class IdentificationService:
         return self._full_ttl_s if complete else self._partial_ttl_s
 
     def _ask(self, request: IdentifyRequest) -> Identification:
-        pool = self._pool()
+        deadline = time.monotonic() + self._deadline_s
         futures = {
-            provider.name: pool.submit(_timed_call, provider, breaker, request)
+            provider.name: self._pools(provider.name).submit(
+                _timed_call, provider, breaker, request, deadline
+            )
             for provider, breaker in self._providers
         }
-        deadline = time.monotonic() + self._deadline_s
         answers: dict[str, ProviderAnswer] = {}
         sources: dict[str, SourceReport] = {}
         errors: list[Exception] = []
         for name, future in futures.items():
             try:
-                answers[name], latency_ms = future.result(max(0.0, deadline - time.monotonic()))
+                # Each call stops itself at the deadline; the grace lets it say so.
+                left_s = max(0.0, deadline - time.monotonic()) + GRACE_S
+                answers[name], latency_ms = future.result(left_s)
                 sources[name] = SourceReport(status="ok", latency_ms=round(latency_ms, 1))
             except BreakerOpen as exc:
                 sources[name] = SourceReport(status="skipped", reason=str(exc))
                 errors.append(exc)
             except DeadlineExceeded:
-                reason = f"{name}: no answer within {self._deadline_s:g}s"
+                # Still waiting for a thread: it never starts, and spends no quota.
+                never_started = future.cancel()
+                reason = f"{name}: no answer within {self._deadline_s:g}s" + (
+                    " (its pool was busy)" if never_started else ""
+                )
                 sources[name] = SourceReport(status="failed", reason=reason)
                 errors.append(TransientError(reason))
             except Exception as exc:
@@ -91,10 +100,12 @@ class IdentificationService:
 
 
 def _timed_call(
-    provider: Provider, breaker: CircuitBreaker, request: IdentifyRequest
+    provider: Provider, breaker: CircuitBreaker, request: IdentifyRequest, deadline: float
 ) -> tuple[ProviderAnswer, float]:
+    if time.monotonic() >= deadline:  # queued past the deadline: nobody waits for it any more
+        raise TransientError(f"{provider.name}: its turn came after the deadline")
     started = time.perf_counter()
-    answer = breaker.call(provider.identify, request)
+    answer = breaker.call(provider.identify, request, deadline=deadline)
     return answer, (time.perf_counter() - started) * 1000
 
 

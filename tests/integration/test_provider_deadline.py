@@ -1,0 +1,64 @@
+"""A provider that answers slowly: every call stops at its deadline, the healthy provider is
+never starved, the slow one's breaker opens (the sandbox over HTTP; real workers)."""
+
+import base64
+import time
+
+import httpx
+import pytest
+
+from services.errors import TransientError
+from services.identification.payload import parse
+from services.identification.plantid import PlantIdClient
+from services.identification.samples import sample_png
+from tasks.app import app
+from tests.support.sandbox import Sandbox
+from tests.support.workers import Workers
+
+
+def _request(seed: int):
+    return parse({"images": [base64.b64encode(sample_png(seed)).decode()]})
+
+
+@pytest.mark.parametrize(
+    "slowness",
+    [{"trickle_s": 10}, {"latency_ms": 10_000}],
+    ids=["answer-trickles-in", "answer-comes-late"],
+)
+def test_a_call_stops_at_its_deadline_however_the_provider_is_slow(
+    sandbox: Sandbox, slowness: dict
+) -> None:
+    """httpx's timeouts bound each read; a byte a second passes every one of them."""
+    sandbox.configure(plant_id=slowness)
+    with httpx.Client(timeout=httpx.Timeout(15, connect=3)) as http:
+        client = PlantIdClient(http, base_url=sandbox.server.plant_id_url, api_key="k")
+        started = time.monotonic()
+        with pytest.raises(TransientError, match="plant_id"):
+            client.identify(_request(1), deadline=started + 1.0)
+        assert time.monotonic() - started < 1.5
+
+
+def test_a_slow_provider_neither_starves_the_healthy_one_nor_keeps_its_breaker_closed(
+    workers: Workers, sandbox: Sandbox
+) -> None:
+    sandbox.configure(plant_id={"trickle_s": 10}, plantnet={"latency_ms": 100})
+    env = sandbox.env(
+        PROVIDER_DEADLINE_S="2", PROVIDER_POOL_SIZE="2", PLANT_ID_BREAKER_FAIL_MAX="2"
+    )
+    workers.start(queues="identification", concurrency=2, env=env)
+    results = [
+        app.send_task(
+            "identification.identify",
+            kwargs={"images": [base64.b64encode(sample_png(500 + n)).decode()]},
+            queue="identification",
+        )
+        for n in range(12)
+    ]
+    answers = [result.get(timeout=120) for result in results]
+    plantnet = [answer["sources"]["plantnet"] for answer in answers]
+    plant_id = [answer["sources"]["plant_id"]["status"] for answer in answers]
+    assert all(source["status"] == "ok" for source in plantnet)  # never starved
+    assert max(source["latency_ms"] for source in plantnet) < 1000
+    assert "skipped" in plant_id  # its breaker opened on calls cut off at the deadline
+    # Two failures open it; at most one more call per process was already under way.
+    assert sandbox.calls()["plant_id"] <= 2 + 2
