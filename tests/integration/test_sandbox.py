@@ -254,6 +254,7 @@ def test_config_changes_merge_into_the_current_knobs(client: httpx.Client) -> No
         "error_rate": 0.25,
         "rate_limit_retry_after_s": None,
         "hang_s": 0.0,
+        "trickle_s": 0.0,
         "not_a_plant": False,
     }
     assert knobs["plantnet"]["latency_ms"] == 0
