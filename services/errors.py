@@ -55,12 +55,20 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     kombu.exceptions.OperationalError,
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.DisconnectionError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection free in time
     httpx.TransportError,
+    httpx.DecodingError,  # a body cut or garbled on the way
     ConnectionError,
     TimeoutError,
     socket.timeout,
     SoftTimeLimitExceeded,
 )
+# Transient, but retrying at once would only meet the same state: the soonest worth trying.
+_SLOW_TO_CLEAR: tuple[tuple[type[BaseException], float], ...] = (
+    (redis.exceptions.OutOfMemoryError, 5.0),  # at maxmemory under noeviction, until freed
+    (redis.exceptions.ReadOnlyError, 2.0),  # a replica during failover, until promoted
+)
+READ_ONLY_SQLSTATE = "25006"  # PostgreSQL: a read-only transaction (a standby, a failover)
 
 
 def classify(exc: BaseException) -> Verdict:
@@ -71,6 +79,12 @@ def classify(exc: BaseException) -> Verdict:
         return PERMANENT
     if isinstance(exc, httpx.HTTPStatusError):
         return classify_http(exc.response.status_code, exc.response.headers.get("Retry-After"))
+    for kind, min_delay_s in _SLOW_TO_CLEAR:
+        if isinstance(exc, kind):
+            return Verdict(transient=True, min_delay_s=min_delay_s)
+    read_only = getattr(getattr(exc, "orig", None), "sqlstate", None) == READ_ONLY_SQLSTATE
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and read_only:
+        return Verdict(transient=True, min_delay_s=5.0)
     if isinstance(exc, _TRANSIENT_TYPES):
         return TRANSIENT
     # An unexpected exception is a bug until shown otherwise: retrying would repeat it.

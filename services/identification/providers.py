@@ -102,13 +102,16 @@ def send(
             content = b"".join(_pieces(response, time_left))
         finally:
             response.close()
+        # Decoded here (gzip and the like), so a garbled body is a failed call, not a bug.
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=streamed
+        )
     except httpx.TimeoutException as exc:
         raise TransientError(f"{provider}: timed out ({type(exc).__name__})") from None
     except httpx.TransportError as exc:
         raise TransientError(f"{provider}: connection failed ({type(exc).__name__})") from None
-    return httpx.Response(
-        response.status_code, headers=response.headers, content=content, request=streamed
-    )
+    except httpx.DecodingError:
+        raise TransientError(f"{provider}: answer could not be decoded") from None
 
 
 def _pieces(response: httpx.Response, time_left: Callable[[], float]) -> Iterator[bytes]:

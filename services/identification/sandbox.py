@@ -116,6 +116,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif knobs.fails(call):
             self._sandbox.state.count_failure(provider)
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "sandbox injected failure"})
+        elif knobs.broken_body:
+            self._sandbox.state.count_failure(provider)
+            self._send_broken(knobs.broken_body)
         else:
             self._send(*answer(not_a_plant=knobs.not_a_plant), trickle_s=knobs.trickle_s)
 
@@ -166,6 +169,22 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(data)
         except ConnectionError:
             self.close_connection = True
+
+    def _send_broken(self, kind: str) -> None:
+        """A 200 that is not a usable answer: a maintenance page, or a body that will not decode."""
+        if kind == "html":
+            data, headers = b"<html><body>Down for maintenance</body></html>", {}
+            content_type = "text/html"
+        else:
+            data, headers = b"this is not gzip", {"Content-Encoding": "gzip"}
+            content_type = "application/json"
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
 
 
 class SandboxServer:

@@ -27,6 +27,7 @@ class Knobs:
     hang_s: float = 0.0
     trickle_s: float = 0.0  # the answer's body arrives a byte at a time over this long
     not_a_plant: bool = False
+    broken_body: str | None = None  # "html": a 200 maintenance page; "gzip": a garbled body
 
     def fails(self, call: int) -> bool:
         """Whether call number `call` (from 1) gets an injected 500; spread evenly, no dice."""
@@ -44,6 +45,10 @@ def _checked(where: str, name: str, value: object) -> object:
         return value
     if name == "rate_limit_retry_after_s" and value is None:
         return None
+    if name == "broken_body":
+        if value not in (None, "html", "gzip"):
+            raise ConfigError(f'{where}.{name} must be null, "html" or "gzip"')
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ConfigError(f"{where}.{name} must be a number >= 0")
     if name == "error_rate" and value > 1:

@@ -256,6 +256,7 @@ def test_config_changes_merge_into_the_current_knobs(client: httpx.Client) -> No
         "hang_s": 0.0,
         "trickle_s": 0.0,
         "not_a_plant": False,
+        "broken_body": None,
     }
     assert knobs["plantnet"]["latency_ms"] == 0
 
