@@ -39,6 +39,9 @@ return n
 """
 
 
+RENEW_RETRY_S = 0.25  # after a failed renewal, the next try
+
+
 class LockTimeout(TransientError):
     """The same work is in progress elsewhere and did not finish within the wait."""
 
@@ -48,7 +51,10 @@ class RenewingLock(redis_lock.Lock):
 
     @staticmethod
     def _lock_renewer(name: str, lockref: Any, interval: float, stop: Any) -> None:
-        while not stop.wait(timeout=interval):
+        # A missed renewal leaves a third of the expiry: try again soon, not a whole interval
+        # later (by then the lock has lapsed and another process computes the same thing).
+        wait, failing = interval, False
+        while not stop.wait(timeout=wait):
             lock = lockref()
             if lock is None:
                 return
@@ -58,7 +64,13 @@ class RenewingLock(redis_lock.Lock):
                 log.warning("lock %s expired while held; renewal stops", name)
                 return
             except redis.RedisError as exc:
-                log.warning("could not renew lock %s (%s); retrying", name, exc)
+                if not failing:
+                    log.warning("could not renew lock %s (%s); retrying", name, exc)
+                wait, failing = min(interval, RENEW_RETRY_S), True
+            else:
+                if failing:
+                    log.warning("lock %s renewed again", name)
+                wait, failing = interval, False
             del lock
 
     def release_keeping_work(self) -> None:
@@ -175,8 +187,5 @@ class SingleFlight:
             if lock_ttl_ms > 0:  # a holder frozen past its expiry is replaced at once
                 self._redis.blpop([lock._signal], timeout=min(timeout_s, lock_ttl_ms / 1000))
         finally:
-            with self._redis.pipeline() as pipe:  # one round trip: leave the queue, read
-                pipe.decr(waiters)
-                pipe.get(self._cache.key(key))
-                _, raw = pipe.execute()
-        return self._cache.decode(raw)
+            self._redis.decr(waiters)
+        return self._cache.get(key)  # through the cache's own Redis (CACHE_REDIS_URL)

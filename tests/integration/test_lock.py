@@ -13,6 +13,7 @@ import redis
 from services.resilience.cache import JsonCache
 from services.resilience.lock import LockTimeout, SingleFlight
 from tests.support.observe import eventually
+from tests.support.servers import FaultyRedis, start_embedded_redis
 
 
 def _flight(url: str, **options: float) -> SingleFlight:
@@ -135,3 +136,66 @@ def test_a_socket_timeout_below_the_poll_is_refused(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url, socket_timeout=1)
     with pytest.raises(ValueError, match="socket_timeout"):
         SingleFlight(client, JsonCache(client, namespace="t", version=1, ttl_s=1), poll_s=1.0)
+
+
+def _hold_while_counting(url: str, key: str, seconds: float) -> None:
+    client = redis.Redis.from_url(url, socket_timeout=30)
+    cache = JsonCache(client, namespace="test", version=1, ttl_s=60)
+
+    def compute() -> dict:
+        client.incr(f"{key}:calls")
+        time.sleep(seconds)
+        return {"by": "holder"}
+
+    SingleFlight(client, cache, expire_s=3, wait_s=30).get_or_compute(key, compute)
+
+
+def test_one_failed_renewal_is_retried_before_the_lock_lapses() -> None:
+    """Redis is down for half a second just when the holder renews: the next try comes in time
+    (the lock survives in the append-only file), so nobody else computes the same thing."""
+    server = FaultyRedis().start()  # private: this test crashes it
+    admin = redis.Redis.from_url(server.url, decode_responses=True)
+    try:
+        holder = multiprocessing.get_context("fork").Process(
+            target=_hold_while_counting, args=(server.url, "k7", 5.0)
+        )
+        holder.start()
+        eventually(lambda: admin.get("k7:calls") == "1", what="the holder to compute")
+        time.sleep(1.8)  # its renewal comes at 2 s of a 3 s expiry
+        server.crash()
+        time.sleep(0.4)
+        server.start()
+        follower = _flight(server.url, expire_s=3, wait_s=30)
+        value, cached = follower.get_or_compute("k7", lambda: admin.incr("k7:calls") and {})
+        holder.join(30)
+        assert (value, cached) == ({"by": "holder"}, True)
+        assert admin.get("k7:calls") == "1"  # the upstream was asked once
+    finally:
+        server.stop()
+
+
+def test_with_a_separate_cache_redis_waiters_read_the_value_there() -> None:
+    """Locks on one Redis, values on another (CACHE_REDIS_URL): one lock attempt each."""
+    locks_server, cache_server = start_embedded_redis(), start_embedded_redis()
+    try:
+        locks = redis.Redis.from_url(locks_server.url, socket_timeout=30)
+        cache = JsonCache(
+            redis.Redis.from_url(cache_server.url), namespace="t", version=1, ttl_s=60
+        )
+        flight = SingleFlight(locks, cache)
+        calls = []
+
+        def compute() -> dict:
+            calls.append(1)
+            time.sleep(0.5)
+            return {"answer": 42}
+
+        sets_before = locks.info("commandstats").get("cmdstat_set", {}).get("calls", 0)
+        with ThreadPoolExecutor(20) as pool:
+            values = list(pool.map(lambda _: flight.get_or_compute("k8", compute)[0], range(20)))
+        sets = locks.info("commandstats")["cmdstat_set"]["calls"] - sets_before
+        assert len(calls) == 1 and values == [{"answer": 42}] * 20
+        assert sets == 20  # each caller tried the lock once; none went back for it
+    finally:
+        locks_server.stop()
+        cache_server.stop()
