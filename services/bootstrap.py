@@ -13,12 +13,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.db import make_engine, session_factory
-from services.delivery.deadletters import (
-    DeadLetterStore,
-    SpillingDeadLetterStore,
-    SqlDeadLetterStore,
-)
+from services.delivery.deadletters import DeadLetterStore, SqlDeadLetterStore
 from services.delivery.retry import RetryPolicy
+from services.delivery.spill import SpillingDeadLetterStore
 from services.health import Heartbeat
 from services.identification.plantid import PlantIdClient
 from services.identification.plantnet import PlantNetClient
@@ -94,7 +91,11 @@ def bootstrap(settings: Settings, *, redis_url: str) -> Container:
         settings=settings,
         redis=client,
         engine=engine,
-        dead_letters=SpillingDeadLetterStore(dead_letter_store(settings, engine), client),
+        dead_letters=SpillingDeadLetterStore(
+            dead_letter_store(settings, engine),
+            client,
+            journal=settings.var_dir / "dead-letters.jsonl",
+        ),
         heartbeat=Heartbeat(client),
         retry_policy=RetryPolicy(
             base_delay_s=settings.retry_base_delay_s,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 from celery import Task
@@ -22,15 +24,22 @@ log = logging.getLogger(__name__)
 
 
 class GreenhouseRequest(Request):
-    """Celery's request, with two gaps closed: timeouts reach task_failure receivers, and a task
-    cut off by a lost connection is left to be redelivered, never reported REVOKED."""
+    """Celery's request, with two gaps closed: failures the worker's parent handles (timeouts,
+    lost workers, retries that cannot be published) reach task_failure receivers with the
+    request's context, and a task cut off by a lost connection is left to be redelivered,
+    never reported REVOKED."""
 
-    def on_timeout(self, soft: bool, timeout: float) -> None:
+    @contextlib.contextmanager
+    def _in_context(self) -> Iterator[None]:
         self.task.request_stack.push(self._context)
         try:
-            super().on_timeout(soft, timeout)
+            yield
         finally:
             self.task.request_stack.pop()
+
+    def on_timeout(self, soft: bool, timeout: float) -> None:
+        with self._in_context():
+            super().on_timeout(soft, timeout)
 
     def cancel(self, pool: Any, signal: Any = None, emit_retry: bool = True) -> None:
         # Celery marks the request cancelled only after storing RETRY, which fails while the
@@ -45,7 +54,8 @@ class GreenhouseRequest(Request):
         if self._already_cancelled:  # stopped by cancel(): the broker redelivers the message
             task_ready(self)
             return None
-        return super().on_failure(exc_info, send_failed_event, return_ok)
+        with self._in_context():
+            return super().on_failure(exc_info, send_failed_event, return_ok)
 
 
 class GreenhouseTask(Task):

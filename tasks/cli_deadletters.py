@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from services.delivery.deadletters import DeadLetterStore
+from services.delivery.spill import UNSTORABLE_KEY
 
 console = Console()
 
@@ -23,13 +24,16 @@ def _dead_letter_store() -> DeadLetterStore:
     from tasks.app import app  # noqa: F401  (configures the app runtime reads)
 
     store = runtime.container().dead_letters
+    if moved := store.drain():
+        console.print(f"moved {moved} dead letters held in Redis or on disk into the table")
     try:
-        moved = store.drain()
-    except redis.RedisError as exc:  # the table still answers; the held letters wait
-        console.print(f"[yellow]Redis unreachable ({exc}); letters held there are not shown[/]")
-    else:
-        if moved:
-            console.print(f"moved {moved} dead letters held in Redis into the table")
+        if refused := store.unstorable():
+            console.print(
+                f"[yellow]{refused} letters the table refused are set aside in Redis "
+                f"({UNSTORABLE_KEY}): read them there[/]"
+            )
+    except redis.RedisError as exc:  # the table still answers
+        console.print(f"[yellow]Redis unreachable ({exc}): letters held there are not shown[/]")
     return store
 
 

@@ -12,36 +12,35 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
-from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy import DateTime, Integer, Text, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from services.db import Base
 
 MAX_MESSAGE_CHARS = 2000
-SPILL_KEY = "greenhouse:dead-letters:spill"
 
 log = logging.getLogger(__name__)
 
 
 class DeadLetterRow(Base):
-    """One final failure of one task message."""
+    """The final failure of one task (a task id is recorded once, however often redelivered)."""
 
     __tablename__ = "dead_letters"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    task_id: Mapped[str] = mapped_column(String(64), index=True)
-    task_name: Mapped[str] = mapped_column(String(200), index=True)
+    task_id: Mapped[str] = mapped_column(Text, unique=True, index=True)  # callers choose ids
+    task_name: Mapped[str] = mapped_column(Text, index=True)
     args_json: Mapped[str] = mapped_column(Text)
     kwargs_json: Mapped[str] = mapped_column(Text)
-    queue: Mapped[str | None] = mapped_column(String(100))
+    queue: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[int | None] = mapped_column(Integer)
-    error_type: Mapped[str] = mapped_column(String(200))
+    error_type: Mapped[str] = mapped_column(Text)
     error_message: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer)
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     replayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    replay_task_id: Mapped[str | None] = mapped_column(String(64))
+    replay_task_id: Mapped[str | None] = mapped_column(Text)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +103,10 @@ class DeadLetterStore(ABC):
         """Move letters held elsewhere into the store; how many moved."""
         return 0
 
+    def unstorable(self) -> int:
+        """How many letters the store refused for good (held aside for an operator)."""
+        return 0
+
     @abstractmethod
     def list(self, *, limit: int = 50) -> list[DeadLetter]: ...
 
@@ -121,22 +124,25 @@ class SqlDeadLetterStore(DeadLetterStore):
         self._sessions = sessions
 
     def record(self, letter: DeadLetter) -> int:
-        row = DeadLetterRow(
-            task_id=letter.task_id,
-            task_name=letter.task_name,
-            args_json=json.dumps(letter.args, default=str),
-            kwargs_json=json.dumps(letter.kwargs, default=str),
-            queue=letter.queue,
-            priority=letter.priority,
-            error_type=letter.error_type,
-            error_message=letter.error_message[:MAX_MESSAGE_CHARS],
-            attempts=letter.attempts,
-            failed_at=letter.failed_at,
-        )
+        """Insert once per task id (a redelivered failure, a drain run twice); the row's id."""
+        values = {
+            "task_id": letter.task_id,
+            "task_name": letter.task_name,
+            "args_json": json.dumps(letter.args, default=str),
+            "kwargs_json": json.dumps(letter.kwargs, default=str),
+            "queue": letter.queue,
+            "priority": letter.priority,
+            "error_type": letter.error_type,
+            "error_message": letter.error_message[:MAX_MESSAGE_CHARS],
+            "attempts": letter.attempts,
+            "failed_at": letter.failed_at,
+        }
         with self._sessions.begin() as session:
-            session.add(row)
-            session.flush()
-            return row.id
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            insert = dialect.insert(DeadLetterRow).values(values).on_conflict_do_nothing()
+            session.execute(insert)
+            query = select(DeadLetterRow.id).where(DeadLetterRow.task_id == letter.task_id)
+            return int(session.scalars(query).one())
 
     def list(self, *, limit: int = 50) -> list[DeadLetter]:
         query = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
@@ -155,46 +161,6 @@ class SqlDeadLetterStore(DeadLetterStore):
                 raise KeyError(letter_id)
             row.replayed_at = now()
             row.replay_task_id = replay_task_id
-
-
-class SpillingDeadLetterStore(DeadLetterStore):
-    """`primary`, but a letter it cannot take (database down) waits in a Redis list."""
-
-    def __init__(self, primary: DeadLetterStore, client: redis.Redis, *, key: str = SPILL_KEY):
-        self._primary = primary
-        self._redis = client
-        self._key = key
-
-    def record(self, letter: DeadLetter) -> int | None:
-        try:
-            return self._primary.record(letter)
-        except Exception:
-            log.exception(
-                "dead-letter table unavailable; holding %s[%s] in Redis %s",
-                letter.task_name,
-                letter.task_id,
-                self._key,
-            )
-            self._redis.rpush(self._key, letter.to_json())
-            return None
-
-    def drain(self) -> int:
-        moved = 0
-        # At least once: a crash between record and LPOP records the letter twice, never zero.
-        while (raw := self._redis.lindex(self._key, 0)) is not None:
-            self._primary.record(DeadLetter.from_json(raw))
-            self._redis.lpop(self._key)
-            moved += 1
-        return moved
-
-    def list(self, *, limit: int = 50) -> list[DeadLetter]:
-        return self._primary.list(limit=limit)
-
-    def get(self, letter_id: int) -> DeadLetter | None:
-        return self._primary.get(letter_id)
-
-    def mark_replayed(self, letter_id: int, *, replay_task_id: str) -> None:
-        self._primary.mark_replayed(letter_id, replay_task_id=replay_task_id)
 
 
 def _from_row(row: DeadLetterRow) -> DeadLetter:

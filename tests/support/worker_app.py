@@ -67,3 +67,9 @@ def hold_once(key: str, *, seconds: float) -> int:
         time.sleep(seconds)
     _redis().rpush(key, json.dumps({"event": "end", "pid": os.getpid(), "at": time.time()}))
     return run
+
+
+@app.task(name="tests.retry_unpublishable", bind=True)
+def retry_unpublishable(self: Any) -> None:
+    """Ask for a retry that cannot be published (its arguments are not JSON)."""
+    raise self.retry(args=[object()], countdown=0)
