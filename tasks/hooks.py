@@ -48,6 +48,20 @@ def quiet_the_cancel_on_connection_loss_warning(**_: Any) -> None:
 
 
 @worker_ready.connect
+def move_held_dead_letters_in(**_: Any) -> None:
+    """Letters held in Redis, or on this host's disk, while the table was away go in now."""
+    try:
+        moved = runtime.container().dead_letters.drain()
+    except Exception as exc:  # the next drain (any worker start, any listing) tries again
+        log.warning("could not move held dead letters into the table yet (%s)", exc)
+    else:
+        if moved:
+            log.warning("moved %d held dead letters into the table", moved)
+    finally:
+        runtime.close()  # pool processes build their own clients
+
+
+@worker_ready.connect
 def warn_on_evicting_broker(**_: Any) -> None:
     if not _on_redis():
         return

@@ -17,13 +17,24 @@ def refusals(conf: Mapping[str, Any]) -> list[str]:
     """Every reason this Celery configuration must not run, each with its fix."""
     problems = [*_pickle(conf), *_acks(conf)]
     broker = str(conf.get("broker_url") or "")
+    options = conf.get("broker_transport_options") or {}
     if is_redis_url(broker):
         leased = is_leased(broker, conf.get("broker_transport"))
         problems += _lease(conf) if leased else _visibility(conf)
         problems += _prefetch(conf)
+        window = float(options.get("visibility_timeout", 3600))
+        if leased:
+            window += _sweep_s(options)
+        problems += _results_outlive_redelivery(conf, window)
     elif broker.startswith(("amqp", "pyamqp")):
         problems += _consumer_timeout(conf)
+        problems += _results_outlive_redelivery(conf, RABBITMQ_CONSUMER_TIMEOUT_S)
     return problems
+
+
+def _sweep_s(options: Mapping[str, Any]) -> float:
+    interval = float(options.get("unacked_restore_interval", 10))
+    return interval * float(options.get("unacked_restore_throttle", 10))
 
 
 def _pickle(conf: Mapping[str, Any]) -> list[str]:
@@ -47,12 +58,25 @@ def _acks(conf: Mapping[str, Any]) -> list[str]:
 
 
 def longest_wait_s(conf: Mapping[str, Any]) -> float:
-    """The longest a reserved message may legitimately stay unacknowledged."""
-    return max(
-        float(conf.get("task_time_limit") or 0),
-        float(conf.get("task_soft_time_limit") or 0),
-        float(conf.get("greenhouse_longest_countdown_s") or 0),
-    )
+    """The longest a message may legitimately stay unacknowledged: its clock starts when it is
+    reserved, so a retry's countdown and then its run add up."""
+    run = max(float(conf.get("task_time_limit") or 0), float(conf.get("task_soft_time_limit") or 0))
+    return float(conf.get("greenhouse_longest_countdown_s") or 0) + run
+
+
+def _results_outlive_redelivery(conf: Mapping[str, Any], window_s: float) -> list[str]:
+    """A task that succeeded but whose message came back (its worker died before the ack) is
+    skipped only while its result still exists."""
+    if not conf.get("worker_deduplicate_successful_tasks"):
+        return []
+    expires = float(conf.get("result_expires") or 0)
+    if expires and expires <= window_s:
+        return [
+            f"result_expires = {expires:g}s is not longer than the {window_s:g}s in which a "
+            "succeeded task's message can be delivered again: it would run twice. "
+            f"Fix: RESULT_EXPIRES_S > {window_s:g}."
+        ]
+    return []
 
 
 def _lease(conf: Mapping[str, Any]) -> list[str]:
@@ -60,9 +84,7 @@ def _lease(conf: Mapping[str, Any]) -> list[str]:
     options = conf.get("broker_transport_options") or {}
     lease = float(options.get("visibility_timeout", 3600))
     renew = float(conf.get("greenhouse_lease_renew_interval_s") or 0)
-    sweep = float(options.get("unacked_restore_interval", 10)) * float(
-        options.get("unacked_restore_throttle", 10)
-    )
+    sweep = _sweep_s(options)
     socket_timeout = float(options.get("socket_timeout") or 0)
     problems = []
     if renew <= 0 or lease < 3 * renew:
@@ -101,7 +123,7 @@ def _visibility(conf: Mapping[str, Any]) -> list[str]:
     if timeout <= longest:
         return [
             f"visibility_timeout = {timeout:g}s without leases is not larger than the longest "
-            f"countdown or time limit ({longest:g}s): Redis would hand the message to a second "
+            f"countdown plus time limit ({longest:g}s): Redis would hand the message to a second "
             "worker while the first still holds it. Fix: use the leased transport "
             f"(broker_transport = {LEASED['redis']!r}), or a visibility_timeout above "
             f"{longest:g}s."
@@ -113,7 +135,7 @@ def _consumer_timeout(conf: Mapping[str, Any]) -> list[str]:
     longest = longest_wait_s(conf)
     if longest >= RABBITMQ_CONSUMER_TIMEOUT_S:
         return [
-            f"the longest countdown or time limit ({longest:g}s) reaches RabbitMQ's default "
+            f"the longest countdown plus time limit ({longest:g}s) reaches RabbitMQ's default "
             f"consumer_timeout ({RABBITMQ_CONSUMER_TIMEOUT_S}s): the broker would close the "
             "channel and redeliver. Fix: lower TASK_TIME_LIMIT_S / RETRY_MAX_DELAY_S."
         ]

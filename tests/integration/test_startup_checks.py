@@ -65,3 +65,11 @@ def test_an_evicting_broker_starts_with_a_warning(workers: Workers) -> None:
     finally:
         workers.stop_all()
         server.stop()
+
+
+def test_results_that_expire_before_a_redelivery_could_be_skipped_stop_the_worker(
+    workers: Workers,
+) -> None:
+    worker = workers.start(env={"RESULT_EXPIRES_S": "5"}, wait=False)  # lease 6 s + 1 s sweep
+    assert _exit_code(worker) != 0
+    assert "Fix: RESULT_EXPIRES_S > 7" in worker.log()

@@ -24,6 +24,8 @@ SAFE: dict[str, Any] = {
     },
     "worker_prefetch_multiplier": 1,
     "worker_cancel_long_running_tasks_on_connection_loss": False,
+    "worker_deduplicate_successful_tasks": True,
+    "result_expires": 86_400,
 }
 
 
@@ -98,3 +100,30 @@ def test_rabbitmq_refuses_waits_beyond_its_consumer_timeout() -> None:
     conf = {**SAFE, "broker_url": "amqp://guest@h//", "greenhouse_longest_countdown_s": 3600}
     (problem,) = refusals(conf)
     assert "consumer_timeout" in problem
+
+
+def test_a_countdown_and_the_run_after_it_add_up_against_a_visibility_timeout() -> None:
+    """A 600 s countdown that then runs 250 s holds its message 850 s: 700 s is too short."""
+    conf = {
+        **_with_options(visibility_timeout=700),
+        "broker_transport": None,
+        "broker_url": "redis+socket:///tmp/redis.sock",
+        "greenhouse_longest_countdown_s": 600,
+        "task_time_limit": 250,
+        "task_soft_time_limit": 240,
+    }
+    (problem,) = refusals(conf)
+    assert "(850s)" in problem
+
+
+def test_a_countdown_and_the_run_after_it_add_up_against_rabbitmq_s_consumer_timeout() -> None:
+    conf = {**SAFE, "broker_url": "amqp://guest@h//", "greenhouse_longest_countdown_s": 1500}
+    (problem,) = refusals(conf)  # 1500 + 300 reaches 1800
+    assert "consumer_timeout" in problem and "(1800s)" in problem
+
+
+def test_results_must_outlive_a_succeeded_task_s_redelivery() -> None:
+    (problem,) = refusals({**SAFE, "result_expires": 30})  # lease 30 s + a 5 s sweep
+    assert "RESULT_EXPIRES_S > 35" in problem
+    amqp = {**SAFE, "broker_url": "amqp://guest@h//", "result_expires": 600}
+    assert "RESULT_EXPIRES_S > 1800" in refusals(amqp)[0]
