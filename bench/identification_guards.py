@@ -75,7 +75,9 @@ def _closed_breaker(client: redis.Redis, run_id: str) -> list[Row]:
         Row(f"breaker, closed: our CircuitBreaker.call(noop) (µs, {n})", f"{us['ours']:.0f}"),
         Row("breaker, closed: stock pybreaker + CircuitRedisStorage (µs)", f"{us['stock']:.0f}"),
         Row("breaker, closed: one Redis GET (µs), the floor", f"{us['get']:.0f}"),
-        Row("ratio ours / GET", f"{ratio:.2f}", "≤ 1.2", ratio <= 1.2),
+        # Two compare-and-set round trips: admission, then the outcome (every success resets
+        # the count; skipping that write when no failure was seen was a defect).
+        Row("ratio ours / GET (two Lua calls)", f"{ratio:.2f}", "≤ 3", ratio <= 3),
         Row("ratio stock pybreaker / GET", f"{stock_ratio:.2f}"),
     ]
 
