@@ -22,7 +22,7 @@ import pybreaker
 import redis
 
 from services.errors import TransientError, classify
-from services.resilience.breaker_state import LocalState, Refusal, SharedState, Ticket
+from services.resilience.breaker_state import Limits, LocalState, Refusal, SharedState, Ticket
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,19 +62,14 @@ class CircuitBreaker:
             raise ValueError("breaker state needs a Redis client that does not decode responses")
         self.name = name
         self.fail_max = fail_max
-        self.shared = SharedState(
-            name,
-            client,
+        limits = Limits(
             fail_max=fail_max,
             reset_timeout_s=reset_timeout_s,
             half_open_max_calls=half_open_max_calls,
             trial_timeout_s=trial_timeout_s,
         )
-        self.local = LocalState(
-            fail_max=fail_max,
-            reset_timeout_s=reset_timeout_s,
-            half_open_max_calls=half_open_max_calls,
-        )
+        self.shared = SharedState(name, client, limits)
+        self.local = LocalState(limits)
         self._is_failure = is_failure
         self._redis_retry_s = redis_retry_s
         self._degraded_until = 0.0  # monotonic: use `local` until then

@@ -71,6 +71,16 @@ return {state, state, gen}
 """
 
 
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """What a breaker tolerates: failures in a row, how long it stays open, how many trials."""
+
+    fail_max: int
+    reset_timeout_s: float
+    half_open_max_calls: int = 1
+    trial_timeout_s: float = 30.0  # a trial's permit lapses after this (its holder died)
+
+
 @dataclass(frozen=True)
 class Ticket:
     """An admitted call: its generation, and its trial permit (slot 0: a closed-state call)."""
@@ -100,22 +110,14 @@ class Transition:
 class SharedState:
     """The breaker's state in Redis, shared by every process."""
 
-    def __init__(
-        self,
-        name: str,
-        client: redis.Redis,
-        *,
-        fail_max: int,
-        reset_timeout_s: float,
-        half_open_max_calls: int = 1,
-        trial_timeout_s: float = 30.0,
-    ) -> None:
+    def __init__(self, name: str, client: redis.Redis, limits: Limits) -> None:
         self.key = f"greenhouse:breaker:{name}"
-        self._keys = [self.key] + [f"{self.key}:trial:{n}" for n in range(half_open_max_calls)]
+        trials = range(limits.half_open_max_calls)
+        self._keys = [self.key] + [f"{self.key}:trial:{n}" for n in trials]
         self._redis = client
-        self._fail_max = fail_max
-        self._reset_ms = int(reset_timeout_s * 1000)
-        self._trial_ms = int(trial_timeout_s * 1000)
+        self._fail_max = limits.fail_max
+        self._reset_ms = int(limits.reset_timeout_s * 1000)
+        self._trial_ms = int(limits.trial_timeout_s * 1000)
         self._admit = client.register_script(_ADMIT)
         self._record = client.register_script(_RECORD)
 
@@ -143,11 +145,11 @@ class SharedState:
 class LocalState:
     """The same state machine in this process alone (monotonic clock), under a short lock."""
 
-    def __init__(self, *, fail_max: int, reset_timeout_s: float, half_open_max_calls: int = 1):
+    def __init__(self, limits: Limits) -> None:
         self._lock = threading.Lock()
-        self._fail_max = fail_max
-        self._reset_s = reset_timeout_s
-        self._max_trials = half_open_max_calls
+        self._fail_max = limits.fail_max
+        self._reset_s = limits.reset_timeout_s
+        self._max_trials = limits.half_open_max_calls
         self.state, self.gen, self.failures = CLOSED, 0, 0
         self._opened_at = 0.0
         self._trials: set[int] = set()
