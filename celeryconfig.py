@@ -5,13 +5,12 @@ from kombu import Exchange, Queue
 from beat_schedule import SCHEDULE
 from services.delivery import priority
 from services.delivery.transport import leased_transport_for
-from services.embedded import ensure_redis_url
 from services.settings import load
 
 _settings = load()
-_redis_url = ensure_redis_url(
-    _settings.redis_url, data_dir=_settings.var_dir, port=_settings.embedded_redis_port
-)
+# REDIS_URL, else the local kit's embedded server: the worker and beat start it at start-up
+# (tasks/hooks.py, tasks/scheduler.py); importing this module starts nothing.
+_redis_url = _settings.redis_url_or_embedded
 
 # --- where messages and results live ---
 broker_url = _settings.broker_url or _redis_url  # amqp:// works too; priorities are normalised
@@ -124,6 +123,3 @@ redbeat_lock_timeout = 300  # another beat may take over five minutes after one 
 beat_schedule = SCHEDULE
 timezone = "UTC"
 enable_utc = True
-
-# --- Greenhouse's own keys ---
-greenhouse_redis_url = _redis_url  # breakers, locks, caches and heartbeats (tasks/runtime.py)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import redis
 
+from harness.workers import FAST, Workers
+from localkit.redis_server import EmbeddedRedis, answers
 from services import db
-from services.embedded import EmbeddedRedis, answers
 from services.settings import Settings
-from tests.support.workers import FAST, Workers
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEM_REDIS = "redis://127.0.0.1:6379/14"

@@ -28,16 +28,16 @@ from bench.identification_sandbox import (
     running_sandbox,
     slow_providers,
 )
+from harness.postgres import reachable as postgres_reachable
+from harness.postgres import scratch_database as scratch_postgres
+from localkit.sandbox.server import SandboxServer
 from services import db
 from services.bootstrap import SANDBOX_KEY, Container, bootstrap
 from services.identification.payload import IdentifyRequest, parse
 from services.identification.plantid import PlantIdClient
 from services.identification.plantnet import PlantNetClient
 from services.identification.providers import http_client
-from services.identification.sandbox import SandboxServer
 from services.settings import Settings
-from tests.support.postgres import reachable as postgres_reachable
-from tests.support.postgres import scratch_database as scratch_postgres
 
 LATENCY_ROUNDS = 10
 STAMPEDE = 100
@@ -71,7 +71,7 @@ def _container(sandbox: SandboxServer, redis_url: str) -> Iterator[Container]:
         plantnet_url=sandbox.plantnet_url,
         database_url=database_url,
     )
-    container = bootstrap(settings, redis_url=redis_url)
+    container = bootstrap(settings)
     try:
         yield container
     finally:
@@ -197,7 +197,7 @@ def _stampede_on(
 def _stampede_process(
     settings: Settings, seed: int, call: str, start_at: float, results: Any
 ) -> None:
-    container = bootstrap(settings, redis_url=str(settings.redis_url))
+    container = bootstrap(settings)
     service = container.identification
     request = parse(payload(seed))
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from services.identification.samples import sample_png
-from services.identification.sandbox import SandboxServer
+from localkit.samples import sample_png
+from localkit.sandbox.server import SandboxServer
 
 PLANT_ID_MS = 300
 PLANTNET_MS = 500  # the slowest provider

@@ -10,7 +10,7 @@ from celery.result import ResultSet
 
 from bench.common import Row, worker
 from bench.identification_sandbox import control, payload
-from services.identification.sandbox import SandboxServer
+from localkit.sandbox.server import SandboxServer
 from tasks.app import app
 
 IDENTIFY = "identification.identify"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench import statistics_load, statistics_queries, statistics_scale
 from bench.common import Row
 from bench.statistics_support import Database, postgres_database, sqlite_database
-from tests.support.postgres import reachable as postgres_reachable
+from harness.postgres import reachable as postgres_reachable
 
 OVERVIEW_GOAL_MS = 2_000
 

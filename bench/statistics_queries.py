@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 
 from bench.common import Row
 from bench.statistics_support import Database, seeded
+from harness.sql import counting
 from services import db
 from services.statistics.sql import SqlForumRepository, SqlIdentificationRepository
-from tests.support.sql import counting
 
 SIZES = (10, 1_000)
 

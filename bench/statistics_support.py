@@ -13,12 +13,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from harness.postgres import scratch_database
+from localkit.seed import SeedReport, seed
 from services import db
-from services.bootstrap import redis_client, statistics_service
+from services.bootstrap import bootstrap
 from services.settings import Settings
-from services.statistics.seed import SeedReport, seed
 from services.statistics.service import StatisticsService
-from tests.support.postgres import scratch_database
 
 SEED = 20_261_120  # the same forum every run, so figures compare across runs
 Database = Callable[[], AbstractContextManager[str]]
@@ -67,11 +67,11 @@ def service_over(engine: Engine, redis_url: str) -> Iterator[StatisticsService]:
         # Never used before: nothing can come from an earlier run's (or section's) cache.
         cache_version=random.randrange(10**6, 2**31),
     )
-    client = redis_client(redis_url, settings)
+    container = bootstrap(settings, engine=engine)
     try:
-        yield statistics_service(settings, client, client, db.session_factory(engine))
+        yield container.statistics
     finally:
-        client.close()
+        container.close()
 
 
 def ttls_label() -> str:

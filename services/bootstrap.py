@@ -1,14 +1,21 @@
-"""The only place real clients are built: one object graph per process."""
+"""The only place real clients are built: one object graph per process.
+
+`bootstrap(settings)` wires the real parts; `bootstrap(settings, providers=[...], clock=...)`
+swaps any boundary for a fake (harness/fakes.py), and whatever is swapped is never built.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypedDict, Unpack
 
 import httpx
-import redis
+from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,20 +26,40 @@ from services.delivery.spill import SpillingDeadLetterStore
 from services.health import Heartbeat
 from services.identification.plantid import PlantIdClient
 from services.identification.plantnet import PlantNetClient
-from services.identification.pool import provider_pool
-from services.identification.providers import http_client
-from services.identification.records import SqlIdentificationRecords
+from services.identification.pool import ProviderPools
+from services.identification.providers import Provider, http_client
+from services.identification.records import IdentificationRecords, SqlIdentificationRecords
 from services.identification.service import IdentificationService
 from services.resilience.breaker import CircuitBreaker
 from services.resilience.cache import JsonCache, LocalCache
+from services.resilience.guards import Breaker, Flight
 from services.resilience.lock import SingleFlight
 from services.settings import Settings
 from services.statistics.cache import StatsCache
-from services.statistics.service import StatisticsService, Ttls
+from services.statistics.repositories import ForumRepository, IdentificationRepository
+from services.statistics.service import Cache, StatisticsService, Ttls
 from services.statistics.sql import SqlForumRepository, SqlIdentificationRepository
 
 log = logging.getLogger(__name__)
 SANDBOX_KEY = "sandbox"  # any key works against the sandbox; a real API rejects it
+
+
+class Overrides(TypedDict, total=False):
+    """Boundaries a caller may hand in instead of the real ones (tests pass fakes)."""
+
+    redis: Redis
+    cache_redis: Redis
+    engine: Engine
+    providers: Sequence[Provider]
+    breakers: Mapping[str, Breaker]
+    identification_flight: Flight
+    pools: Callable[[str], Executor]
+    records: IdentificationRecords
+    forums: ForumRepository
+    identification_totals: IdentificationRepository
+    stats_cache: Cache
+    dead_letters: DeadLetterStore
+    clock: Callable[[], datetime]
 
 
 @dataclass(kw_only=True)
@@ -40,28 +67,26 @@ class Container:
     """Everything a task may call, wired once per process."""
 
     settings: Settings
-    redis: redis.Redis
-    engine: Engine
     dead_letters: DeadLetterStore
     heartbeat: Heartbeat
     retry_policy: RetryPolicy
     identification: IdentificationService
     statistics: StatisticsService
-    http: list[httpx.Client]
+    redis: Redis
+    closers: list[Callable[[], object]] = field(default_factory=list)
 
     def close(self) -> None:
-        for client in self.http:
-            client.close()
-        self.redis.close()
-        self.engine.dispose()
+        for close in reversed(self.closers):
+            close()
+        self.closers.clear()
 
 
-def redis_client(url: str, settings: Settings) -> redis.Redis:
+def redis_client(url: str, settings: Settings, *, timeout_s: float | None = None) -> Redis:
     """A Redis client with timeouts, keepalive and idle-connection health checks."""
-    return redis.Redis.from_url(
+    return Redis.from_url(
         url,
-        socket_timeout=settings.redis_socket_timeout_s,
-        socket_connect_timeout=settings.redis_connect_timeout_s,
+        socket_timeout=timeout_s or settings.redis_socket_timeout_s,
+        socket_connect_timeout=timeout_s or settings.redis_connect_timeout_s,
         socket_keepalive=True,
         health_check_interval=settings.redis_health_check_interval_s,
     )
@@ -72,139 +97,167 @@ def dead_letter_store(settings: Settings, engine: Engine | None = None) -> SqlDe
     return SqlDeadLetterStore(session_factory(engine or make_engine(settings.sqlalchemy_url)))
 
 
-def bootstrap(settings: Settings, *, redis_url: str) -> Container:
-    """Build the real object graph; call after fork, never at import time."""
-    client = redis_client(redis_url, settings)
-    cache_client = (
-        redis_client(settings.cache_redis_url, settings) if settings.cache_redis_url else client
-    )
-    engine = make_engine(settings.sqlalchemy_url)
-    sessions = session_factory(engine)
-    http = [
-        http_client(
-            connect_timeout_s=settings.provider_connect_timeout_s,
-            read_timeout_s=settings.provider_read_timeout_s,
-        )
-        for _ in range(2)
-    ]
+def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
+    """Build the object graph, real where not overridden; call after fork, never at import."""
+    real = _RealParts(settings, overrides)
+    clock = overrides.get("clock") or _utc_now
     return Container(
         settings=settings,
-        redis=client,
-        engine=engine,
-        dead_letters=SpillingDeadLetterStore(
-            dead_letter_store(settings, engine),
-            client,
-            journal=settings.var_dir / "dead-letters.jsonl",
-        ),
-        heartbeat=Heartbeat(client),
+        redis=real.redis,
+        dead_letters=overrides.get("dead_letters") or real.dead_letters(),
+        heartbeat=Heartbeat(real.redis),
         retry_policy=RetryPolicy(
             base_delay_s=settings.retry_base_delay_s,
             max_delay_s=settings.retry_max_delay_s,
             max_retries=settings.retry_max_retries,
         ),
-        identification=identification_service(settings, client, cache_client, sessions, http),
-        statistics=statistics_service(settings, client, cache_client, sessions),
-        http=http,
-    )
-
-
-def identification_service(
-    settings: Settings,
-    client: redis.Redis,
-    cache_client: redis.Redis,
-    sessions: sessionmaker[Session],
-    http: list[httpx.Client],
-) -> IdentificationService:
-    """Both providers, each behind its Redis-shared breaker, behind one single-flight lock."""
-    plant_id = PlantIdClient(
-        http[0], base_url=settings.plant_id_url, api_key=_key(settings.plant_id_api_key, "PLANT_ID")
-    )
-    plantnet = PlantNetClient(
-        http[1],
-        base_url=settings.plantnet_url,
-        api_key=_key(settings.plantnet_api_key, "PLANTNET"),
-        project=settings.plantnet_project,
-    )
-    breakers = [
-        _breaker(
-            "plant_id",
-            client,
-            settings,
-            settings.plant_id_breaker_fail_max,
-            settings.plant_id_breaker_reset_s,
+        identification=IdentificationService(
+            providers=real.guarded_providers(),
+            flight=overrides.get("identification_flight")
+            or real.flight(real.cache("identification", ttl_s=settings.identification_cache_ttl_s)),
+            records=overrides.get("records") or SqlIdentificationRecords(real.sessions),
+            pools=overrides.get("pools") or real.pools(),
+            deadline_s=settings.provider_deadline_s,
+            full_ttl_s=settings.identification_cache_ttl_s,
+            partial_ttl_s=settings.identification_partial_ttl_s,
+            clock=clock,
         ),
-        _breaker(
-            "plantnet",
-            client,
-            settings,
-            settings.plantnet_breaker_fail_max,
-            settings.plantnet_breaker_reset_s,
+        statistics=StatisticsService(
+            forums=overrides.get("forums") or SqlForumRepository(real.sessions),
+            identifications=overrides.get("identification_totals")
+            or SqlIdentificationRepository(real.sessions),
+            cache=overrides.get("stats_cache") or real.stats_cache(),
+            clock=clock,
+            ttls=Ttls(
+                overview_s=settings.stats_overview_ttl_s,
+                forum_s=settings.stats_forum_ttl_s,
+                user_s=settings.stats_user_ttl_s,
+                online_s=settings.stats_online_ttl_s,
+                identification_s=settings.stats_identification_ttl_s,
+            ),
         ),
-    ]
-    cache = JsonCache(
-        cache_client,
-        namespace="identification",
-        version=settings.cache_version,
-        ttl_s=settings.identification_cache_ttl_s,
-    )
-    return IdentificationService(
-        providers=list(zip([plant_id, plantnet], breakers, strict=True)),
-        flight=SingleFlight(
-            client, cache, expire_s=settings.lock_expire_s, wait_s=settings.lock_wait_s
-        ),
-        records=SqlIdentificationRecords(sessions),
-        pools=lambda name: provider_pool(name, max_workers=settings.provider_pool_size),
-        deadline_s=settings.provider_deadline_s,
-        full_ttl_s=settings.identification_cache_ttl_s,
-        partial_ttl_s=settings.identification_partial_ttl_s,
+        closers=real.closers,
     )
 
 
-def _breaker(
-    name: str, client: redis.Redis, settings: Settings, fail_max: int, reset_s: float
-) -> CircuitBreaker:
-    return CircuitBreaker(
-        name,
-        client,
-        fail_max=fail_max,
-        reset_timeout_s=reset_s,
-        half_open_max_calls=settings.breaker_half_open_max_calls,
-        trial_timeout_s=settings.provider_deadline_s + 5,  # a trial outlives its deadline
-    )
+class _RealParts:
+    """Each real client built on first use only, and closed with the container."""
+
+    def __init__(self, settings: Settings, overrides: Overrides) -> None:
+        self.settings = settings
+        self.overrides = overrides
+        self.closers: list[Callable[[], object]] = []
+
+    @functools.cached_property
+    def redis(self) -> Redis:
+        if "redis" in self.overrides:
+            return self.overrides["redis"]
+        client = redis_client(self.settings.redis_url_or_embedded, self.settings)
+        self.closers.append(client.close)
+        return client
+
+    @functools.cached_property
+    def cache_redis(self) -> Redis:
+        """CACHE_REDIS_URL's Redis (may evict), else the main one."""
+        if "cache_redis" in self.overrides:
+            return self.overrides["cache_redis"]
+        if not self.settings.cache_redis_url:
+            return self.redis
+        client = redis_client(self.settings.cache_redis_url, self.settings)
+        self.closers.append(client.close)
+        return client
+
+    @functools.cached_property
+    def engine(self) -> Engine:
+        if "engine" in self.overrides:
+            return self.overrides["engine"]
+        engine = make_engine(self.settings.sqlalchemy_url)
+        self.closers.append(engine.dispose)
+        return engine
+
+    @functools.cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    def dead_letters(self) -> DeadLetterStore:
+        return SpillingDeadLetterStore(
+            dead_letter_store(self.settings, self.engine),
+            self.redis,
+            journal=self.settings.var_dir / "dead-letters.jsonl",
+        )
+
+    def pools(self) -> ProviderPools:
+        pools = ProviderPools(max_workers=self.settings.provider_pool_size)
+        self.closers.append(pools.shutdown)
+        return pools
+
+    def cache(self, namespace: str, *, ttl_s: int) -> JsonCache:
+        return JsonCache(
+            self.cache_redis, namespace=namespace, version=self.settings.cache_version, ttl_s=ttl_s
+        )
+
+    def flight(self, cache: JsonCache) -> SingleFlight:
+        """Values computed once across processes; the lock on the main Redis (never evicted)."""
+        settings = self.settings
+        return SingleFlight(
+            self.redis, cache, expire_s=settings.lock_expire_s, wait_s=settings.lock_wait_s
+        )
+
+    def stats_cache(self) -> StatsCache:
+        """Redis with single-flight, and a bounded in-process fallback while Redis is away."""
+        cache = self.cache("stats", ttl_s=self.settings.stats_overview_ttl_s)
+        fallback = LocalCache(max_entries=self.settings.stats_fallback_entries)
+        return StatsCache(cache, self.flight(cache), fallback=fallback)
+
+    def guarded_providers(self) -> list[tuple[Provider, Breaker]]:
+        """Each provider behind its breaker (shared across processes in Redis)."""
+        providers = self.overrides.get("providers") or self.providers()
+        given = self.overrides.get("breakers") or {}
+        return [(p, given.get(p.name) or self.breaker(p.name)) for p in providers]
+
+    def providers(self) -> list[Provider]:
+        settings = self.settings
+        http = [self.http_client(), self.http_client()]
+        return [
+            PlantIdClient(
+                http[0],
+                base_url=settings.plant_id_url,
+                api_key=_key(settings.plant_id_api_key, "PLANT_ID"),
+            ),
+            PlantNetClient(
+                http[1],
+                base_url=settings.plantnet_url,
+                api_key=_key(settings.plantnet_api_key, "PLANTNET"),
+                project=settings.plantnet_project,
+            ),
+        ]
+
+    def http_client(self) -> httpx.Client:
+        client = http_client(
+            connect_timeout_s=self.settings.provider_connect_timeout_s,
+            read_timeout_s=self.settings.provider_read_timeout_s,
+        )
+        self.closers.append(client.close)
+        return client
+
+    def breaker(self, provider: str) -> CircuitBreaker:
+        settings = self.settings
+        fail_max, reset_s = {
+            "plant_id": (settings.plant_id_breaker_fail_max, settings.plant_id_breaker_reset_s),
+            "plantnet": (settings.plantnet_breaker_fail_max, settings.plantnet_breaker_reset_s),
+        }[provider]
+        return CircuitBreaker(
+            provider,
+            self.redis,
+            fail_max=fail_max,
+            reset_timeout_s=reset_s,
+            half_open_max_calls=settings.breaker_half_open_max_calls,
+            trial_timeout_s=settings.provider_deadline_s + 5,  # a trial outlives its deadline
+        )
 
 
-def statistics_service(
-    settings: Settings,
-    client: redis.Redis,
-    cache_client: redis.Redis,
-    sessions: sessionmaker[Session],
-    *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> StatisticsService:
-    """Repositories over the database; a Redis cache with single-flight and a local fallback."""
-    cache = JsonCache(
-        cache_client,
-        namespace="stats",
-        version=settings.cache_version,
-        ttl_s=settings.stats_overview_ttl_s,
-    )
-    flight = SingleFlight(
-        client, cache, expire_s=settings.lock_expire_s, wait_s=settings.lock_wait_s
-    )
-    return StatisticsService(
-        forums=SqlForumRepository(sessions),
-        identifications=SqlIdentificationRepository(sessions),
-        cache=StatsCache(
-            cache, flight, fallback=LocalCache(max_entries=settings.stats_fallback_entries)
-        ),
-        ttls=Ttls(
-            overview_s=settings.stats_overview_ttl_s,
-            forum_s=settings.stats_forum_ttl_s,
-            user_s=settings.stats_user_ttl_s,
-            online_s=settings.stats_online_ttl_s,
-            identification_s=settings.stats_identification_ttl_s,
-        ),
-    )
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _key(configured: str | None, name: str) -> str:

@@ -191,9 +191,19 @@ class Settings:
         return self.database_url or f"sqlite:///{(self.var_dir / 'greenhouse.db').resolve()}"
 
     @property
+    def redis_url_or_embedded(self) -> str:
+        """REDIS_URL, else where the local kit's embedded server listens (started elsewhere)."""
+        return self.redis_url or local_redis_url(self.embedded_redis_port)
+
+    @property
     def sandbox_mode(self) -> bool:
         """True when a provider has no key, so `up`/`demo` start the API sandbox."""
         return not (self.plant_id_api_key and self.plantnet_api_key)
+
+
+def local_redis_url(port: int) -> str:
+    """The embedded Redis server's URL on this host."""
+    return f"redis://127.0.0.1:{port}/0"
 
 
 def documented() -> Iterator[tuple[str, Any, str]]:

@@ -1,28 +1,21 @@
-"""The `greenhouse` command line."""
+"""The `greenhouse` command line: operators' commands, plus the local kit's (localkit.commands)."""
 
 from __future__ import annotations
 
 import logging
-import signal
-import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+import redis
 from kombu.utils.url import maybe_sanitize_url
 from rich.console import Console
-from rich.progress import Progress, TaskID
 
+from localkit.commands import LOCAL_COMMANDS
 from services import db
 from services.bootstrap import redis_client
-from services.embedded import EmbeddedRedis, answers
 from services.health import Heartbeat
 from services.settings import load
 from tasks.cli_deadletters import dead_letters
-
-if TYPE_CHECKING:
-    from tasks.stack import Stack
 
 console = Console()
 
@@ -33,75 +26,6 @@ def main() -> None:
     logging.basicConfig(level=load().log_level, format="%(asctime)s %(levelname)s %(message)s")
 
 
-def _stop_on_sigterm() -> None:
-    def interrupt(*_: Any) -> NoReturn:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-
-
-@main.command()
-def up() -> None:
-    """Start Redis (embedded unless REDIS_URL is set), worker, beat and Flower until Ctrl-C."""
-    from tasks.stack import running_stack
-
-    _stop_on_sigterm()
-    settings = load()
-    try:
-        with running_stack(settings) as stack:
-            _run_until_interrupted(stack)
-    except KeyboardInterrupt:
-        console.print("stopped every process")
-
-
-@main.command()
-@click.option("--once", is_flag=True, help="Exit after the batch (0 when every task succeeded).")
-@click.option("--tasks", "count", default=40, show_default=True, help="Tasks in the batch.")
-def demo(once: bool, count: int) -> None:
-    """Start everything like `up`, run a sample batch with a progress bar, print the results."""
-    from tasks.demo import run_batch
-    from tasks.demo_statistics import ensure_demo_forum, print_statistics
-    from tasks.stack import running_stack
-
-    _stop_on_sigterm()
-    ok = False
-    try:
-        with running_stack(load()) as stack:
-            ensure_demo_forum(stack.database_url, console)
-            ok = run_batch(count, console)
-            print_statistics(console)
-            if not once:
-                _run_until_interrupted(stack)
-    except KeyboardInterrupt:
-        console.print("stopped every process")
-        return
-    sys.exit(0 if ok else 1)
-
-
-def _run_until_interrupted(stack: Stack) -> None:
-    """Say where everything is, then watch the children until Ctrl-C (or one dies)."""
-    settings = stack.settings
-    console.print(
-        f"Greenhouse is running: Redis {maybe_sanitize_url(stack.redis_url)}, "
-        f"database {maybe_sanitize_url(settings.sqlalchemy_url)},\n"
-        f"Flower http://{settings.flower_address}:{settings.flower_port}, "
-        f"logs in {settings.var_dir / 'log'}. Ctrl-C stops everything."
-    )
-    while True:
-        stack.supervisor.check()
-        time.sleep(1)
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True)
-def sandbox(host: str, port: int) -> None:
-    """Serve the Plant.id v3 and PlantNet v2 imitation (no keys, no internet needed)."""
-    from services.identification.sandbox import serve
-
-    serve(host=host, port=port)
-
-
 @main.command()
 @click.option("--out", type=click.Path(), default="docs/schemas", show_default=True)
 def schemas(out: str) -> None:
@@ -110,42 +34,6 @@ def schemas(out: str) -> None:
 
     for path in write_schemas(Path(out)):
         console.print(f"wrote {path}")
-
-
-@main.command("seed")
-@click.option("--users", default=1000, show_default=True)
-@click.option("--forums", default=20, show_default=True)
-@click.option("--topics", default=5000, show_default=True)
-@click.option("--posts", default=50000, show_default=True)
-@click.option("--seed", "seed_value", default=1, show_default=True, help="Same seed, same rows.")
-@click.option("--reset", is_flag=True, help="Delete existing forum data first.")
-def seed_command(
-    users: int, forums: int, topics: int, posts: int, seed_value: int, reset: bool
-) -> None:
-    """Fill the forum tables with realistic, skewed, deterministic data."""
-    from services.statistics.seed import seed
-
-    settings = load()
-    db.upgrade(settings.sqlalchemy_url)
-    with Progress(console=console) as progress:
-        bars: dict[str, TaskID] = {}
-
-        def advance(table: str, done: int, total: int) -> None:
-            if table not in bars:
-                bars[table] = progress.add_task(table, total=total)
-            progress.update(bars[table], completed=done)
-
-        report = seed(
-            db.make_engine(settings.sqlalchemy_url),
-            users=users,
-            forums=forums,
-            topics=topics,
-            posts=posts,
-            seed=seed_value,
-            reset=reset,
-            progress=advance,
-        )
-    console.print(f"seeded {report}")
 
 
 @main.group("db")
@@ -165,19 +53,21 @@ def db_upgrade() -> None:
 def health(max_age_s: float) -> None:
     """Exit 0 when Redis answers and beat's heartbeat ran through a worker recently."""
     settings = load()
-    url = (
-        settings.redis_url
-        or EmbeddedRedis(data_dir=settings.var_dir, port=settings.embedded_redis_port).url
-    )
-    if not answers(url, timeout_s=2):
-        raise click.ClickException(f"Redis at {maybe_sanitize_url(url)} does not answer")
-    age = Heartbeat(redis_client(url, settings)).age_s("beat")
+    url = settings.redis_url_or_embedded
+    client = redis_client(url, settings, timeout_s=2)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError):
+        raise click.ClickException(f"Redis at {maybe_sanitize_url(url)} does not answer") from None
+    age = Heartbeat(client).age_s("beat")
     if age is None or age > max_age_s:
         raise click.ClickException("no beat heartbeat has been processed by a worker recently")
     console.print(f"healthy: last beat heartbeat {age:.0f}s ago")
 
 
 main.add_command(dead_letters)
+for command in LOCAL_COMMANDS:
+    main.add_command(command)
 
 if __name__ == "__main__":
     main()

@@ -21,7 +21,6 @@ def dead_letters() -> None:
 def _dead_letter_store() -> DeadLetterStore:
     """The table, after moving in any letters held in Redis while the database was down."""
     from tasks import runtime
-    from tasks.app import app  # noqa: F401  (configures the app runtime reads)
 
     store = runtime.container().dead_letters
     if moved := store.drain():

@@ -23,8 +23,15 @@ from kombu.message import Message
 from services.delivery import configcheck, priority
 from services.delivery.deadletters import DeadLetter, now
 from tasks import runtime
+from tasks.startup import start_local_redis_if_unconfigured
 
 log = logging.getLogger(__name__)
+
+
+@celeryd_init.connect
+def start_local_redis(**_: Any) -> None:
+    """With REDIS_URL unset the worker runs on the embedded Redis, started before it connects."""
+    start_local_redis_if_unconfigured()
 
 
 @celeryd_init.connect

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import threading
 
-from celery import current_app
-
 from services.bootstrap import Container, bootstrap
 from services.settings import load
 
@@ -21,9 +19,15 @@ def container() -> Container:
     if _built is None or _built[0] != pid:
         with _lock:
             if _built is None or _built[0] != pid:
-                url = current_app.conf.greenhouse_redis_url
-                _built = (pid, bootstrap(load(), redis_url=url))
+                _built = (pid, bootstrap(load()))
     return _built[1]
+
+
+def install(wired: Container) -> None:
+    """Use `wired` in this process from now on (a unit test's graph of fakes)."""
+    global _built
+    with _lock:
+        _built = (os.getpid(), wired)
 
 
 def close() -> None:

@@ -16,6 +16,8 @@ import redis
 from redbeat import RedBeatScheduler
 from redbeat.schedulers import LUA_EXTEND_TO_SCRIPT, get_redis
 
+from tasks.startup import start_local_redis_if_unconfigured
+
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 10.0
 
@@ -26,6 +28,10 @@ class GreenhouseScheduler(RedBeatScheduler):
     _outage_since: float | None = None
     _failures = 0
     _standing_by = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        start_local_redis_if_unconfigured()  # RedBeat reads its schedule from Redis right away
+        super().__init__(*args, **kwargs)
 
     def tick(self, min: Any = min, **kwargs: Any) -> float:
         try:

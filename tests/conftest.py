@@ -1,76 +1,29 @@
-"""Session-wide real servers, chosen before anything imports the Celery app."""
+"""Tiers by folder: unit (starts nothing), integration (real Redis, database, worker processes),
+faults (crashes and freezes real processes), e2e (the whole local stack, as a user runs it)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
-from services import db
-from services.identification.sandbox import SandboxServer
-from tests.support import figures
-from tests.support.sandbox import Sandbox
-from tests.support.servers import session_redis
-from tests.support.workers import Workers
+from harness import figures
 
-_embedded = None
+pytest_plugins = ["harness.fixtures"]  # fixtures start their real part only when asked for
+TIERS = ("unit", "integration", "faults", "e2e")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _embedded
-    url, _embedded = session_redis()
-    # celeryconfig reads REDIS_URL when tasks.app is first imported, in this process too.
-    os.environ["REDIS_URL"] = url
     os.environ.setdefault("VAR_DIR", str(Path(config.rootpath) / "var" / "test"))
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if _embedded is not None:
-        _embedded.stop()
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """A clean database on a real Redis server."""
-    url = os.environ["REDIS_URL"]
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    return url
-
-
-@pytest.fixture
-def redis_client(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A fresh SQLite file with the schema applied (shared with worker processes)."""
-    url = f"sqlite:///{tmp_path / 'greenhouse.db'}"
-    db.upgrade(url)
-    return url
-
-
-@pytest.fixture
-def workers(redis_url: str, database_url: str, tmp_path: Path) -> Iterator[Workers]:
-    """Start real worker processes with `workers.start(...)`; all stop after the test."""
-    pool = Workers(redis_url=redis_url, database_url=database_url, log_dir=tmp_path / "log")
-    yield pool
-    pool.stop_all()
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    """The Plant.id / PlantNet imitation, served from this process on a free port."""
-    server = SandboxServer().start()
-    yield Sandbox(server)
-    server.stop()
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test carries its tier's marker (`-m integration`, `-m "not faults"`)."""
+    for item in items:
+        tier = next((part for part in item.path.parts if part in TIERS), None)
+        if tier is not None and tier != "unit":
+            item.add_marker(tier)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -1,45 +1,32 @@
-"""Each provider's own thread pool in this process (a bulkhead): created lazily, rebuilt after
-fork. A provider that answers slowly fills its own pool, never the other provider's."""
+"""Each provider's own thread pool (a bulkhead): a provider that answers slowly fills its own
+pool, never the other provider's."""
 
 from __future__ import annotations
 
-import atexit
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-_lock = threading.Lock()
-_pools: dict[str, ThreadPoolExecutor] = {}
-_owner_pid = 0
 
+class ProviderPools:
+    """One bounded pool per provider, created on first use. Owned by one process's container
+    (threads do not survive fork, and a forked child builds its own container)."""
 
-def provider_pool(provider: str, *, max_workers: int) -> ThreadPoolExecutor:
-    """`provider`'s bounded pool in this process (threads do not survive fork, so neither do
-    the pools)."""
-    global _owner_pid
-    with _lock:
-        if _owner_pid != os.getpid():
-            _pools.clear()
-            _owner_pid = os.getpid()
-        if provider not in _pools:
-            _pools[provider] = ThreadPoolExecutor(max_workers, thread_name_prefix=provider)
-        return _pools[provider]
+    def __init__(self, *, max_workers: int) -> None:
+        self._max_workers = max_workers
+        self._lock = threading.Lock()
+        self._pools: dict[str, ThreadPoolExecutor] = {}
 
+    def __call__(self, provider: str) -> ThreadPoolExecutor:
+        with self._lock:
+            if provider not in self._pools:
+                self._pools[provider] = ThreadPoolExecutor(
+                    self._max_workers, thread_name_prefix=provider
+                )
+            return self._pools[provider]
 
-def shutdown() -> None:
-    """Stop the pools at exit without waiting for calls that would be thrown away anyway."""
-    with _lock:
-        if _owner_pid == os.getpid():
-            for pool in _pools.values():
+    def shutdown(self) -> None:
+        """Stop without waiting for calls whose answers would be thrown away anyway."""
+        with self._lock:
+            for pool in self._pools.values():
                 pool.shutdown(wait=False, cancel_futures=True)
-        _pools.clear()
-
-
-def _forget_after_fork() -> None:
-    global _lock
-    _pools.clear()
-    _lock = threading.Lock()  # the parent's lock may have been held at fork
-
-
-atexit.register(shutdown)
-os.register_at_fork(after_in_child=_forget_after_fork)
+            self._pools.clear()

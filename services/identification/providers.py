@@ -16,8 +16,6 @@ from services.errors import PermanentError, TransientError, classify_http, parse
 from services.identification.payload import IdentifyRequest
 
 CHUNK_BYTES = 64 * 1024  # an upload's pieces: the deadline is checked between them
-# httpx logs every request URL at INFO, and PlantNet's URL carries the API key.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +53,8 @@ class Provider(ABC):
 
 def http_client(*, connect_timeout_s: float, read_timeout_s: float) -> httpx.Client:
     """One pooled client per provider per process."""
+    # httpx logs every request URL at INFO, and PlantNet's URL carries the API key.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     timeout = httpx.Timeout(read_timeout_s, connect=connect_timeout_s)
     return httpx.Client(timeout=timeout, limits=httpx.Limits(max_connections=32))
 

@@ -16,8 +16,8 @@ from services.identification.merge import Identification, SourceReport, merge
 from services.identification.payload import IdentifyRequest
 from services.identification.providers import Provider, ProviderAnswer
 from services.identification.records import IdentificationRecord, IdentificationRecords
-from services.resilience.breaker import BreakerOpen, CircuitBreaker
-from services.resilience.lock import SingleFlight
+from services.resilience.breaker import BreakerOpen
+from services.resilience.guards import Breaker, Flight
 
 GRACE_S = 0.5  # past the deadline, how long to wait for a call to report that it stopped
 
@@ -28,13 +28,14 @@ class IdentificationService:
     def __init__(
         self,
         *,
-        providers: Sequence[tuple[Provider, CircuitBreaker]],
-        flight: SingleFlight,
+        providers: Sequence[tuple[Provider, Breaker]],
+        flight: Flight,
         records: IdentificationRecords,
         pools: Callable[[str], Executor],
         deadline_s: float,
         full_ttl_s: int,
         partial_ttl_s: int,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._providers = providers
         self._flight = flight
@@ -43,12 +44,14 @@ class IdentificationService:
         self._deadline_s = deadline_s
         self._full_ttl_s = full_ttl_s
         self._partial_ttl_s = partial_ttl_s
+        self._now = clock
 
     def identify(self, request: IdentifyRequest, *, task_id: str) -> Identification:
         """Answer, then record it (once per request id, or per task id without one)."""
         started = time.perf_counter()
         result = self.answer(request)
-        self._records.add(_record(result, task_id, (time.perf_counter() - started) * 1000))
+        latency_ms = (time.perf_counter() - started) * 1000
+        self._records.add(_record(result, task_id, latency_ms, at=self._now()))
         return result
 
     def answer(self, request: IdentifyRequest) -> Identification:
@@ -100,7 +103,7 @@ class IdentificationService:
 
 
 def _timed_call(
-    provider: Provider, breaker: CircuitBreaker, request: IdentifyRequest, deadline: float
+    provider: Provider, breaker: Breaker, request: IdentifyRequest, deadline: float
 ) -> tuple[ProviderAnswer, float]:
     if time.monotonic() >= deadline:  # queued past the deadline: nobody waits for it any more
         raise TransientError(f"{provider.name}: its turn came after the deadline")
@@ -119,7 +122,9 @@ def _combined(errors: list[Exception]) -> Exception:
     return TransientError(f"no provider answered: {reasons}", min_delay_s=delay)
 
 
-def _record(result: Identification, task_id: str, latency_ms: float) -> IdentificationRecord:
+def _record(
+    result: Identification, task_id: str, latency_ms: float, *, at: datetime
+) -> IdentificationRecord:
     key = f"request:{result.request_id}" if result.request_id else f"task:{task_id}"
     return IdentificationRecord(
         idempotency_key=key,
@@ -131,5 +136,5 @@ def _record(result: Identification, task_id: str, latency_ms: float) -> Identifi
         plantnet_status=result.sources.get("plantnet", SourceReport(status="skipped")).status,
         cached=result.cached,
         latency_ms=round(latency_ms, 1),
-        created_at=datetime.now(UTC),
+        created_at=at,
     )

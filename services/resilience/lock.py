@@ -26,8 +26,6 @@ from services.errors import TransientError
 from services.resilience.cache import JsonCache
 
 log = logging.getLogger(__name__)
-# Contention is normal here; redis_lock logs every contended try as a warning.
-logging.getLogger("redis_lock").setLevel(logging.ERROR)
 
 
 # KEYS: waiters counter, the lock's signal list. ARGV: signal expiry (ms).
@@ -98,6 +96,8 @@ class SingleFlight:
         socket_timeout = client.get_connection_kwargs().get("socket_timeout")
         if socket_timeout is not None and socket_timeout <= poll_s + 1:
             raise ValueError(f"Redis socket_timeout {socket_timeout}s must exceed {poll_s + 1}s")
+        # Contention is normal here; redis_lock logs every contended try as a warning.
+        logging.getLogger("redis_lock").setLevel(logging.ERROR)
         self._redis = client
         self._wake = client.register_script(_WAKE_ALL)
         self._cache = cache

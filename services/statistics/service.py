@@ -6,15 +6,24 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from services.errors import PermanentError, ValidationError
-from services.statistics.cache import StatsCache
 from services.statistics.repositories import ForumRepository, IdentificationRepository
 
 TRENDING_POSTS_PER_WEEK = 5
 ONLINE_WINDOW = timedelta(minutes=15)
 SCOPE = re.compile(r"^(all|overview|identification|forum:\d+|user:\d+)$")
+
+
+class Cache(Protocol):
+    """What the service needs of its cache (services/statistics/cache.py, or a fake)."""
+
+    def get_or_compute(
+        self, name: str, ttl_s: int, compute: Callable[[], Any]
+    ) -> tuple[Any, bool]: ...
+
+    def invalidate(self, patterns: list[str]) -> list[str]: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +60,7 @@ class StatisticsService:
         *,
         forums: ForumRepository,
         identifications: IdentificationRepository,
-        cache: StatsCache,
+        cache: Cache,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         ttls: Ttls = Ttls(),
     ) -> None:

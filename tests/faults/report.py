@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.support import figures
+from harness import figures
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "RELIABILITY.md"
 BEGIN, END = "<!-- figures:begin -->", "<!-- figures:end -->"

@@ -5,19 +5,17 @@ worker crash or a traceback, never a provider call (a real worker, the session R
 import re
 import time
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 
+from harness import figures
+from harness.malformed import Call, calls
+from harness.observe import eventually
+from harness.sandbox import Sandbox
+from harness.workers import Workers
 from services.db import make_engine
 from tasks.app import app
-from tests.support import figures
-from tests.support.malformed import Call, calls
-from tests.support.observe import eventually
-from tests.support.sandbox import Sandbox
-from tests.support.workers import Workers
 
-pytestmark = pytest.mark.faults
 COUNT = 10_000
 REASON = re.compile(
     r"^(images(\[\d+\])?|organs(\[\d+\])?|latitude|longitude|latitude, longitude|request_id"

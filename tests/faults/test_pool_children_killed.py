@@ -6,16 +6,13 @@ import random
 import signal
 import time
 
-import pytest
-
+from harness import figures
+from harness.batches import identification_records, identify, wait_until_settled
+from harness.observe import child_pids, dead_letters
+from harness.sandbox import Sandbox
+from harness.workers import Workers
 from tasks.app import app
-from tests.support import figures
-from tests.support.batches import identification_records, identify, wait_until_settled
-from tests.support.observe import child_pids, dead_letters
-from tests.support.sandbox import Sandbox
-from tests.support.workers import Workers
 
-pytestmark = pytest.mark.faults
 TASKS = 200
 
 

@@ -5,15 +5,13 @@ the session Redis, the sandbox counting calls)."""
 import math
 import time
 
-import pytest
-
+from harness import figures
+from harness.batches import identify, wait_until_settled
+from harness.observe import eventually
+from harness.sandbox import Sandbox
+from harness.workers import Workers
 from tasks.app import app
-from tests.support import figures
-from tests.support.batches import identify, wait_until_settled
-from tests.support.sandbox import Sandbox
-from tests.support.workers import Workers
 
-pytestmark = pytest.mark.faults
 FAIL_MAX = 3
 RESET_S = 2.0
 
@@ -31,8 +29,11 @@ def test_a_provider_outage_reaches_the_provider_only_within_the_breaker_s_budget
     assert wait_until_settled(warm_up, timeout_s=60)[0] == {"SUCCESS": 40}
 
     tag = f"outage-{time.time_ns()}"
+    before = sandbox.calls()["plant_id"]
     during = identify(app, 300, tag=tag)
-    time.sleep(1.0)  # traffic flowing on every process when the outage begins
+    eventually(  # traffic flowing on every process when the outage begins
+        lambda: sandbox.calls()["plant_id"] >= before + 16, what="traffic to flow"
+    )
     sandbox.configure(plant_id={"latency_ms": 0, "error_rate": 1.0})
     outage_began = time.time()
     counts, ended = wait_until_settled(during, timeout_s=120)

@@ -11,13 +11,11 @@ import uuid
 import pytest
 import redis
 
+from harness import figures
+from harness.observe import eventually
+from harness.servers import rabbitmq_vhost
+from harness.workers import ROOT, Workers
 from tasks.app import app
-from tests.support import figures
-from tests.support.observe import eventually
-from tests.support.servers import rabbitmq_vhost
-from tests.support.workers import ROOT, Workers
-
-pytestmark = pytest.mark.faults
 
 
 def test_a_lost_rabbitmq_connection_redelivers_the_running_task_and_never_revokes_it(
@@ -36,7 +34,7 @@ def test_a_lost_rabbitmq_connection_redelivers_the_running_task_and_never_revoke
             "queue": "default",
         }
         task_id = subprocess.run(
-            [sys.executable, "-m", "tests.support.enqueue"],
+            [sys.executable, "-m", "harness.enqueue"],
             input=json.dumps(spec) + "\n",
             text=True,
             capture_output=True,

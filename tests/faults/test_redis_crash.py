@@ -3,18 +3,14 @@ identification in flight succeeds, once, none is reported REVOKED (real workers,
 
 import time
 
-import pytest
+from harness import figures
+from harness.batches import identification_records, identify, wait_until_settled
+from harness.client import client_app, states
+from harness.observe import dead_letters, eventually
+from harness.sandbox import Sandbox
+from harness.servers import FaultyRedis
+from harness.workers import PRODUCTION_LEASE, Workers
 
-from tests.faults.conftest import PRODUCTION_LEASE
-from tests.support import figures
-from tests.support.batches import identification_records, identify, wait_until_settled
-from tests.support.client import client_app, states
-from tests.support.observe import dead_letters, eventually
-from tests.support.sandbox import Sandbox
-from tests.support.servers import FaultyRedis
-from tests.support.workers import Workers
-
-pytestmark = pytest.mark.faults
 TASKS = 200
 LEASE_S = PRODUCTION_LEASE["DELIVERY_LEASE_S"]
 

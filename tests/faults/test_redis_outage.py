@@ -8,16 +8,14 @@ import uuid
 from pathlib import Path
 
 import httpx
-import pytest
 
+from harness import figures
+from harness.batches import wait_until_settled
+from harness.client import client_app, states
+from harness.observe import eventually, fresh_machine_env, greenhouse_up, processes_with
+from harness.servers import FaultyRedis
 from services.health import Heartbeat
-from tests.support import figures
-from tests.support.batches import wait_until_settled
-from tests.support.client import client_app, states
-from tests.support.observe import eventually, fresh_machine_env, greenhouse_up, processes_with
-from tests.support.servers import FaultyRedis
 
-pytestmark = pytest.mark.faults
 OUTAGE_S = 60
 BACKLOG = 300
 

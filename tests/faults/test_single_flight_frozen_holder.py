@@ -8,15 +8,13 @@ import os
 import signal
 import time
 
-import pytest
 import redis
 
+from harness import figures
+from harness.observe import eventually
 from services.resilience.cache import JsonCache
 from services.resilience.lock import SingleFlight
-from tests.support import figures
-from tests.support.observe import eventually
 
-pytestmark = pytest.mark.faults
 EXPIRE_S = 2
 KEY = "frozen"
 

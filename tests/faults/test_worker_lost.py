@@ -8,16 +8,14 @@ import signal
 import time
 import uuid
 
-import pytest
 import redis
 from celery.result import AsyncResult
 
+from harness import figures
+from harness.observe import alive, child_pids, eventually
+from harness.workers import FAST, Workers
 from tasks.app import app
-from tests.support import figures
-from tests.support.observe import alive, child_pids, eventually
-from tests.support.workers import FAST, Workers
 
-pytestmark = pytest.mark.faults
 LEASE_S = float(FAST["DELIVERY_LEASE_S"])
 
 

@@ -14,11 +14,12 @@ import httpx
 import pytest
 import redis
 
+from harness.observe import breaker_trial_due, eventually
+from harness.sandbox import Sandbox
+from harness.servers import start_embedded_redis
+from localkit.samples import sample_png
 from services.errors import TransientError, ValidationError
-from services.identification.samples import sample_png
 from services.resilience.breaker import BreakerOpen, CircuitBreaker
-from tests.support.sandbox import Sandbox
-from tests.support.servers import start_embedded_redis
 
 FORK = multiprocessing.get_context("fork")
 
@@ -40,6 +41,15 @@ class Upstream:
 def _breaker(url: str, name: str, **options: float) -> CircuitBreaker:
     defaults: dict = {"fail_max": 3, "reset_timeout_s": 60.0}
     return CircuitBreaker(name, redis.Redis.from_url(url), **(defaults | options))
+
+
+def _wait_for_trial(url: str, name: str, reset_timeout_s: float) -> None:
+    client = redis.Redis.from_url(url)
+    eventually(
+        lambda: breaker_trial_due(client, name, reset_timeout_s=reset_timeout_s),
+        what=f"{name}'s reset timeout on Redis's clock",
+    )
+    client.close()
 
 
 def _fail(breaker: CircuitBreaker, upstream: Callable[[], str], times: int) -> None:
@@ -84,7 +94,7 @@ def test_permanent_errors_never_trip_it(redis_url: str) -> None:
 def test_after_the_reset_timeout_one_trial_closes_it_on_success(redis_url: str) -> None:
     breaker, upstream = _breaker(redis_url, "p3", reset_timeout_s=0.3), Upstream()
     _fail(breaker, upstream, 3)
-    time.sleep(0.35)
+    _wait_for_trial(redis_url, "p3", 0.3)
     upstream.failing = False
     assert breaker.call(upstream) == "ok"
     assert breaker.current_state == "closed"
@@ -94,7 +104,7 @@ def test_after_the_reset_timeout_one_trial_closes_it_on_success(redis_url: str) 
 def test_a_failed_trial_opens_it_again(redis_url: str) -> None:
     breaker, upstream = _breaker(redis_url, "p4", reset_timeout_s=0.3), Upstream()
     _fail(breaker, upstream, 3)
-    time.sleep(0.35)
+    _wait_for_trial(redis_url, "p4", 0.3)
     _fail(breaker, upstream, 1)
     assert upstream.calls == 4
     with pytest.raises(BreakerOpen):
@@ -118,15 +128,16 @@ def test_a_success_resets_the_count_even_when_failures_completed_while_it_ran(
     """Consecutive failures, by completion: a success that ends after two failures clears them."""
     name = f"reset-{uuid.uuid4().hex[:6]}"
     slow, fast = _breaker(redis_url, name), _breaker(redis_url, name)  # two processes' worth
-    failures_done = threading.Event()
+    slow_started, failures_done = threading.Event(), threading.Event()
 
     def slow_success() -> str:
+        slow_started.set()
         failures_done.wait(5)  # started before the failures, ends after them
         return "ok"
 
     with_slow = threading.Thread(target=lambda: slow.call(slow_success))
     with_slow.start()
-    time.sleep(0.1)
+    assert slow_started.wait(5)
     _fail(fast, Upstream(), 2)
     failures_done.set()
     with_slow.join(5)
@@ -305,7 +316,7 @@ def test_redis_stopped_mid_run_hands_over_to_an_in_process_breaker_and_back(
         assert upstream.calls == 4
 
         server.start()  # Redis is back: after the retry interval the state is shared again
-        time.sleep(0.3)
+        eventually(lambda: not breaker.degraded, what="the retry interval to pass")
         breaker._refused_until = 0.0
         with caplog.at_level(logging.WARNING):
             upstream.failing = False

@@ -8,15 +8,15 @@ import pytest
 import redis
 import sqlalchemy as sa
 
+from harness import postgres
+from harness.observe import dead_letters, eventually, greenhouse
+from harness.proxy import delayed
+from harness.servers import start_embedded_redis
+from harness.workers import Workers
 from services import db
 from services.delivery.deadletters import DeadLetter, SqlDeadLetterStore, now
 from services.delivery.spill import SPILL_KEY, SpillingDeadLetterStore
 from tasks.app import app
-from tests.support import postgres
-from tests.support.observe import dead_letters, eventually, greenhouse
-from tests.support.proxy import delayed
-from tests.support.servers import start_embedded_redis
-from tests.support.workers import Workers
 
 
 def test_a_message_for_an_unknown_task_is_kept_not_dropped(

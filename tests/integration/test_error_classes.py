@@ -10,19 +10,19 @@ import pytest
 import redis
 import sqlalchemy as sa
 
+from harness import postgres
+from harness.observe import dead_letters
+from harness.sandbox import Sandbox
+from harness.servers import start_embedded_redis
+from harness.workers import Workers
+from localkit.samples import sample_png
 from services.db import make_engine
 from services.errors import TransientError, classify
 from services.identification.payload import parse
 from services.identification.plantid import PlantIdClient
 from services.identification.providers import http_client
-from services.identification.samples import sample_png
 from services.resilience.breaker import CircuitBreaker
 from tasks.app import app
-from tests.support import postgres
-from tests.support.observe import dead_letters
-from tests.support.sandbox import Sandbox
-from tests.support.servers import start_embedded_redis
-from tests.support.workers import Workers
 
 
 @pytest.fixture

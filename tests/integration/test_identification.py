@@ -1,17 +1,17 @@
 """identification.identify through real workers, real Redis and the sandbox over HTTP."""
 
 import base64
-import time
 from typing import Any
 
 import pytest
+import redis
 from celery.result import AsyncResult
 
-from services.identification.samples import sample_jpeg, sample_png
+from harness.observe import breaker_trial_due, countdowns, dead_letters, eventually
+from harness.sandbox import Sandbox
+from harness.workers import Workers
+from localkit.samples import sample_jpeg, sample_png
 from tasks.app import app
-from tests.support.observe import countdowns, dead_letters, eventually
-from tests.support.sandbox import Sandbox
-from tests.support.workers import Workers
 
 QUEUE = "identification"
 
@@ -83,7 +83,7 @@ def test_both_failing_retries_then_dead_letters(
 
 
 def test_an_open_breaker_skips_its_provider_without_calling_it_then_recovers(
-    workers: Workers, sandbox: Sandbox
+    workers: Workers, sandbox: Sandbox, redis_client: redis.Redis
 ) -> None:
     sandbox.configure(plant_id={"error_rate": 1.0})
     env = sandbox.env(PLANT_ID_BREAKER_FAIL_MAX="3", PLANT_ID_BREAKER_RESET_S="3")
@@ -98,7 +98,10 @@ def test_an_open_breaker_skips_its_provider_without_calling_it_then_recovers(
     assert sandbox.calls()["plant_id"] == 3
 
     sandbox.configure(plant_id={"error_rate": 0.0})
-    time.sleep(3.2)  # the reset timeout: the next call is the half-open trial
+    eventually(  # the next call is the half-open trial
+        lambda: breaker_trial_due(redis_client, "plant_id", reset_timeout_s=3),
+        what="plant_id's reset timeout",
+    )
     assert _identify(_payload(14)).get(timeout=30)["sources"]["plant_id"]["status"] == "ok"
     assert _identify(_payload(15)).get(timeout=30)["sources"]["plant_id"]["status"] == "ok"
     assert sandbox.calls()["plant_id"] == 5

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
+from harness.observe import eventually
+from harness.servers import FaultyRedis, start_embedded_redis
 from services.resilience.cache import JsonCache
 from services.resilience.lock import LockTimeout, SingleFlight
-from tests.support.observe import eventually
-from tests.support.servers import FaultyRedis, start_embedded_redis
 
 
 def _flight(url: str, **options: float) -> SingleFlight:
@@ -99,7 +99,7 @@ def test_the_lock_is_renewed_while_a_slow_computation_runs(redis_url: str) -> No
     flight = _flight(redis_url, expire_s=1, wait_s=10)
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(flight.get_or_compute, "k4", slow)
-        time.sleep(0.2)
+        eventually(lambda: calls, what="the first caller to lead")
         second = pool.submit(flight.get_or_compute, "k4", slow)
         assert first.result() == ({"slow": True}, False)
         assert second.result() == ({"slow": True}, True)

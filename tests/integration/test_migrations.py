@@ -9,8 +9,8 @@ from alembic.migration import MigrationContext
 import services.delivery.deadletters
 import services.identification.records
 import services.statistics.models  # noqa: F401  (all tables on Base.metadata)
+from harness import postgres
 from services import db
-from tests.support import postgres
 
 
 def _drift(url: str) -> list[object]:

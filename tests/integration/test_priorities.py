@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import redis
 
+from harness.observe import eventually
+from harness.servers import rabbitmq_vhost
+from harness.workers import ROOT, Workers
 from tasks.app import app
-from tests.support.observe import eventually
-from tests.support.servers import rabbitmq_vhost
-from tests.support.workers import ROOT, Workers
 
 
 @pytest.fixture(params=["redis", "rabbitmq"])
@@ -31,7 +31,7 @@ def broker_env(request: pytest.FixtureRequest, redis_url: str) -> Iterator[dict[
 def _enqueue(specs: list[dict[str, Any]], env: dict[str, str]) -> list[str]:
     lines = "".join(json.dumps(spec) + "\n" for spec in specs)
     done = subprocess.run(
-        [sys.executable, "-m", "tests.support.enqueue"],
+        [sys.executable, "-m", "harness.enqueue"],
         input=lines,
         text=True,
         capture_output=True,

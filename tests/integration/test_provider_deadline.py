@@ -7,13 +7,13 @@ import time
 import httpx
 import pytest
 
+from harness.sandbox import Sandbox
+from harness.workers import Workers
+from localkit.samples import sample_png
 from services.errors import TransientError
 from services.identification.payload import parse
 from services.identification.plantid import PlantIdClient
-from services.identification.samples import sample_png
 from tasks.app import app
-from tests.support.sandbox import Sandbox
-from tests.support.workers import Workers
 
 
 def _request(seed: int):

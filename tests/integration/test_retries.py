@@ -5,9 +5,9 @@ import uuid
 import pytest
 import redis
 
+from harness.observe import countdowns, dead_letters, greenhouse
+from harness.workers import FAST, Workers
 from tasks.app import app
-from tests.support.observe import countdowns, dead_letters, greenhouse
-from tests.support.workers import FAST, Workers
 
 
 def _priorities(client: redis.Redis, key: str) -> list[int]:

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.identification.catalogue import CATALOGUE
-from services.identification.samples import sample_png
-from services.identification.sandbox import SandboxServer
+from localkit.samples import sample_png
+from localkit.sandbox.catalogue import CATALOGUE
+from localkit.sandbox.server import SandboxServer
 
 KEY = "sandbox-test-key"
 

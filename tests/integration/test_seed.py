@@ -15,13 +15,11 @@ from typing import Any, NamedTuple, TypedDict, cast
 import pytest
 from sqlalchemy import Engine, func, insert, select
 
+from harness import postgres
+from localkit.seed import SeedReport, seed
+from localkit.seed import write as seed_write
 from services import db
-from services.statistics import seed_write
 from services.statistics.models import Forum, Post, Topic, User
-from services.statistics.seed import SeedReport, seed
-from tests.support import postgres
-
-pytestmark = pytest.mark.integration
 
 
 class Sizes(TypedDict):

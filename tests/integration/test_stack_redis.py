@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from services.embedded import answers
+from harness.servers import free_port
+from localkit.redis_server import answers
+from localkit.stack import redis_for
 from services.settings import Settings
-from tasks.stack import redis_for
-from tests.support.servers import free_port
 
 
 def test_a_configured_redis_is_used_and_nothing_embedded_starts(

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 import pytest
 import redis
 
-from tests.support.servers import start_embedded_redis
-from tests.support.workers import Worker, Workers
+from harness.servers import start_embedded_redis
+from harness.workers import Worker, Workers
 
 
 def _exit_code(worker: Worker) -> int:
@@ -16,7 +16,7 @@ def _exit_code(worker: Worker) -> int:
 
 def _start_misconfigured(workers: Workers, conf: Mapping[str, object]) -> Worker:
     return workers.start(
-        app="tests.support.misconfigured_app",
+        app="harness.misconfigured_app",
         env={"GREENHOUSE_TEST_CONF": json.dumps(conf)},
         wait=False,
     )

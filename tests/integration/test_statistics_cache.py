@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from harness.servers import start_embedded_redis
+from localkit.seed import seed
 from services import db
-from services.bootstrap import redis_client, statistics_service
+from services.bootstrap import bootstrap, redis_client
 from services.resilience.cache import JsonCache, LocalCache
 from services.resilience.lock import SingleFlight
 from services.settings import Settings
 from services.statistics.cache import StatsCache
 from services.statistics.repositories import SiteTotals
-from services.statistics.seed import seed
 from services.statistics.service import StatisticsService
 from services.statistics.sql import SqlForumRepository, SqlIdentificationRepository
-from tests.support.servers import start_embedded_redis
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -34,9 +34,9 @@ def engine(tmp_path: Path) -> Engine:
 
 
 def _service(engine: Engine, redis_url: str, **settings: object) -> StatisticsService:
-    config = Settings(**settings)  # type: ignore[arg-type]
-    client = redis_client(redis_url, config)
-    return statistics_service(config, client, client, db.session_factory(engine), clock=lambda: NOW)
+    """bootstrap's real wiring, over the seeded database, at a fixed time."""
+    config = Settings(redis_url=redis_url, **settings)  # type: ignore[arg-type]
+    return bootstrap(config, engine=engine, clock=lambda: NOW).statistics
 
 
 def test_a_second_call_is_a_cache_hit_with_the_same_figures(engine: Engine, redis_url: str) -> None:

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from harness.sql import counting
+from localkit.seed import seed
 from services import db
 from services.statistics.models import Post
-from services.statistics.seed import seed
 from services.statistics.sql import SqlForumRepository, SqlIdentificationRepository
-from tests.support.sql import counting
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 import services.statistics.models  # noqa: F401  (the tables on Base.metadata)
+from harness import postgres
+from localkit.seed import seed
 from services import db
 from services.identification.records import IdentificationRecord, SqlIdentificationRecords
-from services.statistics.seed import seed
 from services.statistics.sql import SqlForumRepository, SqlIdentificationRepository
-from tests.support import postgres
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

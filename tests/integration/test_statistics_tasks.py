@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from harness.observe import dead_letters
+from harness.workers import Workers
+from localkit.seed import seed
 from services import db
-from services.statistics.seed import seed
 from tasks.app import app
-from tests.support.observe import dead_letters
-from tests.support.workers import Workers
 
 
 def _call(name: str, *args: object, **kwargs: object) -> dict:

@@ -6,9 +6,9 @@ import uuid
 
 import redis
 
+from harness.observe import eventually
+from harness.workers import Workers
 from tasks.app import app
-from tests.support.observe import eventually
-from tests.support.workers import Workers
 
 
 def _wait_for_first_run(client: redis.Redis, key: str) -> int:

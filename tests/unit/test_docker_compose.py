@@ -1,5 +1,6 @@
 """docker-compose.yml checked structurally (no Docker engine here): commands, queues, variables."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,11 @@ def test_redis_keeps_its_data_and_never_evicts() -> None:
 def test_flower_credentials_come_from_the_environment_not_the_file() -> None:
     auth = SERVICES["flower"]["environment"]["FLOWER_BASIC_AUTH"]
     assert auth.startswith("${") and ":?" in auth
+
+
+def test_the_image_runs_a_worker_by_default_from_pinned_versions_without_the_local_kit() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    command = json.loads(dockerfile.split("\nCMD ", 1)[1].splitlines()[0])
+    assert command[:4] == ["celery", "-A", "tasks", "worker"]
+    assert "-c constraints.txt" in dockerfile
+    assert "[local" not in dockerfile  # no embedded Redis server in the image

@@ -2,9 +2,9 @@ import base64
 
 import pytest
 
+from localkit.samples import sample_jpeg, sample_png
 from services.errors import ValidationError
 from services.identification.payload import parse
-from services.identification.samples import sample_jpeg, sample_png
 
 
 def _b64(data: bytes) -> str:

@@ -3,6 +3,7 @@ from typing import Any
 
 import pytest
 
+from harness.fakes import FakeForumRepository, FakeIdentificationRepository, FakeStatsCache
 from services.errors import PermanentError, ValidationError
 from services.statistics.repositories import (
     ForumTotals,
@@ -13,7 +14,6 @@ from services.statistics.repositories import (
     UserTotals,
 )
 from services.statistics.service import StatisticsService
-from tests.fakes import FakeForumRepository, FakeIdentificationRepository, FakeStatsCache
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
+from localkit.seed import seed
 from services import db
 from services.statistics.models import User
-from services.statistics.seed import seed
 from tasks.app import app
 
 

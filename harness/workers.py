@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.processes import Child, Supervisor
+from localkit.supervisor import Child, Supervisor
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 # Short delays so retry tests take seconds; still a valid configuration for the startup check.
 FAST = {
@@ -60,7 +60,7 @@ class Workers:
         queues: str = "identification,statistics,maintenance,default",
         concurrency: int = 1,
         env: Mapping[str, str] | None = None,
-        app: str = "tests.support.worker_app",
+        app: str = "harness.worker_app",
         wait: bool = True,
     ) -> Worker:
         nodename = f"test-{uuid.uuid4().hex[:8]}@%h"
@@ -100,3 +100,11 @@ class Workers:
 
     def stop_all(self) -> None:
         self.supervisor.stop_all()
+
+
+# The shipped lease, so the fault figures are those production gets.
+PRODUCTION_LEASE = {
+    "DELIVERY_LEASE_S": "30",
+    "LEASE_RENEW_INTERVAL_S": "5",
+    "REDIS_SOCKET_TIMEOUT_S": "10",
+}

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from services.identification.samples import sample_jpeg, sample_png
+from localkit.samples import sample_jpeg, sample_png
 
 PHOTO = base64.b64encode(sample_png(1)).decode()
 JPEG = sample_jpeg(2)

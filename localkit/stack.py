@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from localkit.redis_server import EmbeddedRedis, answers
+from localkit.supervisor import Supervisor
 from services import db
-from services.embedded import EmbeddedRedis, answers
-from services.processes import Supervisor
 from services.settings import Settings
 
 log = logging.getLogger(__name__)

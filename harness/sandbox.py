@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from services.identification.sandbox import SandboxServer
+from localkit.sandbox.server import SandboxServer
 
 
 class Sandbox:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from services.statistics.seed_plan import Plan, stream
-from services.statistics.seed_text import SENTENCES, forum_name, topic_title
+from localkit.seed.plan import Plan, stream
+from localkit.seed.words import SENTENCES, forum_name, topic_title
 
 Row = tuple[Any, ...]
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-FIGURES = Path(__file__).resolve().parents[2] / "var" / "faults" / "figures.json"
+FIGURES = Path(__file__).resolve().parents[1] / "var" / "faults" / "figures.json"
 RECORDED: list[str] = []  # faults measured by this test run, in order
 
 

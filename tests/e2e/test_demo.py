@@ -5,8 +5,8 @@ import sys
 import uuid
 from pathlib import Path
 
-from services.embedded import answers
-from tests.support.observe import fresh_machine_env, processes_with
+from harness.observe import fresh_machine_env, processes_with
+from localkit.redis_server import answers
 
 
 def test_demo_once_runs_the_batch_on_embedded_parts_and_leaves_nothing_behind(

@@ -18,7 +18,7 @@ from email.parser import BytesParser
 from http import HTTPStatus
 from typing import Any
 
-from services.identification.catalogue import CATALOGUE, Species, taxonomy
+from localkit.sandbox.catalogue import CATALOGUE, Species, taxonomy
 
 Query = Mapping[str, list[str]]
 Reply = tuple[int, dict[str, Any]]

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from celery import Celery
 from celery.result import AsyncResult
 
+from harness.client import states
+from localkit.samples import sample_png
 from services.db import make_engine
-from services.identification.samples import sample_png
-from tests.support.client import states
 
 
 def identify(client: Celery, count: int, *, tag: str) -> list[AsyncResult]:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from services.embedded import EmbeddedRedis, answers
+from localkit.redis_server import EmbeddedRedis, answers
 
 SYSTEM_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -65,6 +65,26 @@ class FaultyRedis(EmbeddedRedis):
             self.thaw()  # a frozen server cannot act on SIGTERM
         super().stop(timeout_s=timeout_s)
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+_session: tuple[str, EmbeddedRedis | None] | None = None
+
+
+def use_session_redis() -> str:
+    """Point REDIS_URL at the test session's Redis (started on first call), before anything
+    reads the Celery configuration; stopped by stop_session_redis()."""
+    global _session
+    if _session is None:
+        _session = session_redis()
+        os.environ["REDIS_URL"] = _session[0]
+    return _session[0]
+
+
+def stop_session_redis() -> None:
+    global _session
+    if _session is not None and _session[1] is not None:
+        _session[1].stop()
+    _session = None
 
 
 def session_redis() -> tuple[str, EmbeddedRedis | None]:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from services.identification.samples import sample_png
+from localkit.samples import sample_png
 from tasks.app import app
 
 ORGANS = ("leaf", "flower", "fruit", "bark", "auto")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from services.embedded import answers
-from tests.support.observe import eventually, fresh_machine_env, greenhouse_up, processes_with
+from harness.observe import eventually, fresh_machine_env, greenhouse_up, processes_with
+from localkit.redis_server import answers
 
 SECRET = f"s3cret-{uuid.uuid4().hex[:6]}"
 

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from services.identification import sandbox_formats as formats
+from localkit.sandbox import formats
 
 PROVIDERS = ("plant_id", "plantnet")
 

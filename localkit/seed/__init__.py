@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, delete, select, text
 
+from localkit.seed.plan import Sizes, make_plan
+from localkit.seed.rows import COLUMNS, forum_rows, post_rows, topic_rows, user_rows
+from localkit.seed.write import Progress, finish, write_table
 from services.statistics.models import Forum, Post, Topic, User
-from services.statistics.seed_plan import Sizes, make_plan
-from services.statistics.seed_rows import COLUMNS, forum_rows, post_rows, topic_rows, user_rows
-from services.statistics.seed_write import Progress, finish, write_table
 
 # Children before parents, so deleting in this order never breaks a foreign key.
 DELETE_ORDER = (Post, Topic, User, Forum)

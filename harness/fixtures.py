@@ -1,0 +1,76 @@
+"""pytest fixtures for tests on real parts (registered by tests/conftest.py; each starts its
+part only when a test asks for it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from harness.sandbox import Sandbox
+from harness.servers import FaultyRedis
+from harness.workers import Workers
+from localkit.sandbox.server import SandboxServer
+from services import db
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A clean database on the session's real Redis server."""
+    url = os.environ["REDIS_URL"]  # set by the conftest of every folder of real-part tests
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A fresh SQLite file with the schema applied (shared with worker processes)."""
+    url = f"sqlite:///{tmp_path / 'greenhouse.db'}"
+    db.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def workers(redis_url: str, database_url: str, tmp_path: Path) -> Iterator[Workers]:
+    """Start real worker processes with `workers.start(...)`; all stop after the test."""
+    pool = Workers(redis_url=redis_url, database_url=database_url, log_dir=tmp_path / "log")
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """The Plant.id / PlantNet imitation, served from this process on a free port."""
+    server = SandboxServer().start()
+    yield Sandbox(server)
+    server.stop()
+
+
+@pytest.fixture
+def faulty_redis() -> Iterator[FaultyRedis]:
+    """A private Redis (fsync always) on a free port; never the machine's shared one."""
+    server = FaultyRedis().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def faulty_workers(
+    faulty_redis: FaultyRedis, database_url: str, tmp_path: Path
+) -> Iterator[Workers]:
+    """Real workers on the private Redis (broker, results, caches, locks); stopped afterwards."""
+    pool = Workers(redis_url=faulty_redis.url, database_url=database_url, log_dir=tmp_path / "log")
+    yield pool
+    pool.stop_all()

@@ -1,0 +1,15 @@
+"""End-to-end tests: the local stack, as a user runs it. The session's Redis is chosen (and
+started if need be) when this folder is collected, before anything reads the Celery
+configuration."""
+
+import pytest
+
+from harness.servers import stop_session_redis, use_session_redis
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    use_session_redis()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stop_session_redis()
