@@ -1,0 +1,90 @@
+"""Each periodic service's status and metrics, in the Redis hash `greenhouse:service:<id>`, so
+any worker can run the service and operators can see and steer it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import redis
+
+from services.background.lifecycle import Status
+
+_STATUS = tuple(f.name for f in fields(Status))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Metrics:
+    """Counters and times of a service's runs (epoch seconds)."""
+
+    runs: int = 0
+    failures: int = 0
+    items: int = 0
+    last_run_at: float | None = None
+    last_duration_s: float | None = None
+    last_success_at: float | None = None
+
+
+class ServiceStore:
+    """Reads and writes services' status and metrics; one hash per service."""
+
+    def __init__(self, client: redis.Redis, *, prefix: str = "greenhouse:service") -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    def key(self, service_id: str) -> str:
+        return f"{self._prefix}:{service_id}"
+
+    def status(self, service_id: str) -> Status:
+        values = self._redis.hmget(self.key(service_id), _STATUS)
+        raw = dict(zip(_STATUS, (_text(v) for v in values), strict=True))
+        return Status(
+            failures=int(raw["failures"] or 0),
+            not_before=float(raw["not_before"] or 0),
+            paused_reason=raw["paused_reason"] or None,
+            paused_until=float(raw["paused_until"]) if raw["paused_until"] else None,
+            last_error=raw["last_error"] or None,
+        )
+
+    def save(self, service_id: str, status: Status) -> None:
+        """Store `status` (absent values as empty strings: one HSET, no stale fields)."""
+        mapping = {name: _field(getattr(status, name)) for name in _STATUS}
+        self._redis.hset(self.key(service_id), mapping=mapping)  # type: ignore[arg-type]
+
+    def record_run(
+        self, service_id: str, *, ok: bool, items: int, started_at: float, duration_s: float
+    ) -> None:
+        """Count one run and when it happened, in one round trip."""
+        key = self.key(service_id)
+        pipe = self._redis.pipeline()
+        pipe.hincrby(key, "runs", 1)
+        pipe.hincrby(key, "failures_total", 0 if ok else 1)
+        pipe.hincrby(key, "items", items)
+        times = {"last_run_at": started_at, "last_duration_s": duration_s}
+        if ok:
+            times["last_success_at"] = started_at + duration_s
+        pipe.hset(key, mapping={name: repr(value) for name, value in times.items()})
+        pipe.execute()
+
+    def metrics(self, service_id: str) -> Metrics:
+        names = ("runs", "failures_total", "items", "last_run_at", "last_duration_s")
+        values = [
+            _text(v) for v in self._redis.hmget(self.key(service_id), [*names, "last_success_at"])
+        ]
+        runs, failures, items, run_at, duration, success_at = values
+        return Metrics(
+            runs=int(runs or 0),
+            failures=int(failures or 0),
+            items=int(items or 0),
+            last_run_at=float(run_at) if run_at else None,
+            last_duration_s=float(duration) if duration else None,
+            last_success_at=float(success_at) if success_at else None,
+        )
+
+
+def _text(value: Any) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _field(value: object) -> str:
+    return "" if value is None else repr(value) if isinstance(value, float) else str(value)
