@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from fnmatch import fnmatch
 from typing import Any, TypeVar, Unpack
 
+from services.background.lifecycle import Status
 from services.bootstrap import Container, Overrides, bootstrap
 from services.delivery.deadletters import DeadLetter, DeadLetterStore
 from services.errors import TransientError
@@ -221,3 +222,22 @@ def wired(settings: Settings | None = None, **overrides: Unpack[Overrides]) -> C
 
 def transient(message: str = "HTTP 503", *, min_delay_s: float = 0.0) -> TransientError:
     return TransientError(message, min_delay_s=min_delay_s)
+
+
+class FakeServiceStore:
+    """Services' statuses and runs in dicts (services/background/state.py's interface)."""
+
+    def __init__(self) -> None:
+        self.statuses: dict[str, Status] = {}
+        self.runs: list[tuple[str, bool, int]] = []
+
+    def status(self, service_id: str) -> Status:
+        return self.statuses.get(service_id, Status())
+
+    def save(self, service_id: str, status: Status) -> None:
+        self.statuses[service_id] = status
+
+    def record_run(
+        self, service_id: str, *, ok: bool, items: int, started_at: float, duration_s: float
+    ) -> None:
+        self.runs.append((service_id, ok, items))
