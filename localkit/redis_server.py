@@ -116,10 +116,8 @@ class EmbeddedRedis:
 
 
 def ensure_embedded_redis(settings: Settings) -> None:
-    """With REDIS_URL unset, make sure the embedded server answers: start it (stopped when this
-    process exits) unless another process already has."""
-    if settings.redis_url:
-        return
+    """Make sure the embedded server answers: start it (stopped when this process exits) unless
+    another process already has."""
     server = EmbeddedRedis(data_dir=settings.var_dir, port=settings.embedded_redis_port)
     if answers(server.url):
         return

@@ -70,7 +70,7 @@ def skip_reason(status: Status, now: float) -> str | None:
 def resumed_if_due(status: Status, now: float) -> Status:
     """A pause with a cool-down ends on its own once the cool-down is over."""
     if status.paused and status.paused_until is not None and now >= status.paused_until:
-        return resume(status)
+        return Status()  # a clean start, as an operator's resume gives
     return status
 
 
@@ -90,8 +90,3 @@ def after_failure(
         reason = f"{failed.failures} failures in a row; last: {error}"
         return replace(failed, paused_reason=reason, paused_until=now + policy.cooldown_s)
     return replace(failed, not_before=now + decision.delay_s)
-
-
-def resume(status: Status) -> Status:
-    """An operator's resume (or a cool-down's end): a clean start."""
-    return Status()

@@ -58,8 +58,9 @@ class ServiceStore:
         key = self.key(service_id)
         pipe = self._redis.pipeline()
         pipe.hincrby(key, "runs", 1)
-        pipe.hincrby(key, "failures_total", 0 if ok else 1)
         pipe.hincrby(key, "items", items)
+        if not ok:
+            pipe.hincrby(key, "failures_total", 1)
         times = {"last_run_at": started_at, "last_duration_s": duration_s}
         if ok:
             times["last_success_at"] = started_at + duration_s
@@ -68,10 +69,8 @@ class ServiceStore:
 
     def metrics(self, service_id: str) -> Metrics:
         names = ("runs", "failures_total", "items", "last_run_at", "last_duration_s")
-        values = [
-            _text(v) for v in self._redis.hmget(self.key(service_id), [*names, "last_success_at"])
-        ]
-        runs, failures, items, run_at, duration, success_at = values
+        raw = self._redis.hmget(self.key(service_id), [*names, "last_success_at"])
+        runs, failures, items, run_at, duration, success_at = (_text(v) for v in raw)
         return Metrics(
             runs=int(runs or 0),
             failures=int(failures or 0),

@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, Text, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from services.db import Base
+from services.db import Base, insert_once
 
 MAX_MESSAGE_CHARS = 2000
 
@@ -138,9 +137,7 @@ class SqlDeadLetterStore(DeadLetterStore):
             "failed_at": letter.failed_at,
         }
         with self._sessions.begin() as session:
-            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            insert = dialect.insert(DeadLetterRow).values(values).on_conflict_do_nothing()
-            session.execute(insert)
+            insert_once(session, DeadLetterRow, values)
             query = select(DeadLetterRow.id).where(DeadLetterRow.task_id == letter.task_id)
             return int(session.scalars(query).one())
 

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, Float, Integer, String
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from services.db import Base
+from services.db import Base, insert_once
 
 
 class IdentificationRow(Base):
@@ -63,7 +62,4 @@ class SqlIdentificationRecords(IdentificationRecords):
 
     def add(self, record: IdentificationRecord) -> bool:
         with self._sessions.begin() as session:
-            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            statement = dialect.insert(IdentificationRow).values(record.__dict__)
-            result = session.execute(statement.on_conflict_do_nothing())
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return insert_once(session, IdentificationRow, record.__dict__)

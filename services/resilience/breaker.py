@@ -61,7 +61,6 @@ class CircuitBreaker:
         if client.get_connection_kwargs().get("decode_responses"):
             raise ValueError("breaker state needs a Redis client that does not decode responses")
         self.name = name
-        self.fail_max = fail_max
         limits = Limits(
             fail_max=fail_max,
             reset_timeout_s=reset_timeout_s,

@@ -88,7 +88,6 @@ class Ticket:
     gen: int
     slot: int = 0
     token: str = ""
-    failures: int = 0  # on record when it was admitted
     local: bool = False  # admitted by the in-process state (Redis was unreachable)
 
 
@@ -126,7 +125,7 @@ class SharedState:
         verdict, gen, n = self._admit(keys=self._keys, args=[self._reset_ms, token, self._trial_ms])
         verdict = verdict.decode() if isinstance(verdict, bytes) else verdict
         if verdict == CLOSED:
-            return Ticket(int(gen), failures=int(n))
+            return Ticket(int(gen))
         if verdict == "trial":
             return Ticket(int(gen), slot=int(n), token=token)
         return Refusal(int(n) / 1000)
@@ -157,7 +156,7 @@ class LocalState:
     def admit(self) -> Ticket | Refusal:
         with self._lock:
             if self.state == CLOSED:
-                return Ticket(self.gen, failures=self.failures, local=True)
+                return Ticket(self.gen, local=True)
             if self.state == OPEN:
                 wait_s = self._opened_at + self._reset_s - time.monotonic()
                 if wait_s > 0:
