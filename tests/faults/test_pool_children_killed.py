@@ -9,6 +9,7 @@ import time
 
 from harness import figures
 from harness.batches import identification_records, identify, wait_until_settled
+from harness.client import states
 from harness.observe import child_pids, dead_letters
 from harness.sandbox import Sandbox
 from harness.workers import Workers
@@ -29,19 +30,23 @@ def test_pool_children_killed_at_random_lose_no_identification(
     )
     rng = random.Random(7)
     kills: list[int] = []
-    next_kill = time.monotonic() + 1.0
+    killed_at, gap = 0, rng.randint(4, 10)  # settled identifications at the last kill, and next
 
-    def kill_a_child_now_and_then() -> None:
-        nonlocal next_kill
+    def kill_a_child_every_few_identifications() -> None:
+        nonlocal killed_at, gap
+        counts = states(results)
+        settled = counts["SUCCESS"] + counts["FAILURE"]
         children = child_pids(worker.pid)
-        if time.monotonic() >= next_kill and children:
+        if settled - killed_at >= gap and children:
             victim = rng.choice(children)
             os.kill(victim, signal.SIGKILL)
             kills.append(victim)
-            next_kill = time.monotonic() + rng.uniform(0.5, 1.5)
+            killed_at, gap = settled, rng.randint(4, 10)
 
     results = identify(app, TASKS, tag=f"kills-{time.time_ns()}")
-    counts, _ = wait_until_settled(results, timeout_s=240, tick=kill_a_child_now_and_then)
+    counts, _ = wait_until_settled(
+        results, timeout_s=240, tick=kill_a_child_every_few_identifications
+    )
     succeeded, failed = counts["SUCCESS"], counts["FAILURE"]
     assert succeeded + failed == TASKS, dict(counts)  # settled, none REVOKED or lost
     assert len(kills) >= 10

@@ -3,6 +3,7 @@ never starved, the slow one's breaker opens (the sandbox over HTTP; real workers
 
 import base64
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -28,14 +29,18 @@ def _request(seed: int):
 def test_a_call_stops_at_its_deadline_however_the_provider_is_slow(
     sandbox: Sandbox, slowness: dict
 ) -> None:
-    """httpx's timeouts bound each read; a byte a second passes every one of them."""
+    """httpx's timeouts (15 s here) bound each read; a byte a second passes every one of them,
+    and the 10 s answer would come in whole. The call must give up at its deadline instead: it
+    fails before the answer could have been read, which the 5 s wait below tells apart."""
     sandbox.configure(plant_id=slowness)
-    with httpx.Client(timeout=httpx.Timeout(15, connect=3)) as http:
+    with (
+        httpx.Client(timeout=httpx.Timeout(15, connect=3)) as http,
+        ThreadPoolExecutor(1) as pool,
+    ):
         client = PlantIdClient(http, base_url=sandbox.server.plant_id_url, api_key="k")
-        started = time.monotonic()
+        call = pool.submit(client.identify, _request(1), deadline=time.monotonic() + 1.0)
         with pytest.raises(TransientError, match="plant_id"):
-            client.identify(_request(1), deadline=started + 1.0)
-        assert time.monotonic() - started < 1.5
+            call.result(timeout=5)
 
 
 def test_a_slow_provider_neither_starves_the_healthy_one_nor_keeps_its_breaker_closed(
@@ -57,8 +62,8 @@ def test_a_slow_provider_neither_starves_the_healthy_one_nor_keeps_its_breaker_c
     answers = [result.get(timeout=120) for result in results]
     plantnet = [answer["sources"]["plantnet"] for answer in answers]
     plant_id = [answer["sources"]["plant_id"]["status"] for answer in answers]
-    assert all(source["status"] == "ok" for source in plantnet)  # never starved
-    assert max(source["latency_ms"] for source in plantnet) < 1000
+    # Never starved: a PlantNet call queued behind Plant.id's would miss the 2 s deadline.
+    assert all(source["status"] == "ok" for source in plantnet)
     assert "skipped" in plant_id  # its breaker opened on calls cut off at the deadline
     # Two failures open it; at most one more call per process was already under way.
     assert sandbox.calls()["plant_id"] <= 2 + 2
