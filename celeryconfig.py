@@ -16,7 +16,12 @@ _redis_url = _settings.redis_url_or_embedded
 broker_url = _settings.broker_url or _redis_url  # amqp:// works too; priorities are normalised
 result_backend = _settings.result_backend or _redis_url  # results expire (result_expires)
 broker_connection_retry_on_startup = True  # a worker started before Redis waits instead of dying
-include = ["tasks.diagnostic", "tasks.identification", "tasks.statistics"]  # task modules
+include = [
+    "tasks.diagnostic",
+    "tasks.identification",
+    "tasks.statistics",
+    "tasks.maintenance",
+]  # task modules
 
 # --- JSON only: a pickled message is remote code execution ---
 task_serializer = "json"

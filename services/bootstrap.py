@@ -73,7 +73,19 @@ class Container:
     identification: IdentificationService
     statistics: StatisticsService
     redis: Redis
+    breakers: Mapping[str, Breaker]
+    parts: _RealParts  # built on first use: sessions, cache_redis
     closers: list[Callable[[], object]] = field(default_factory=list)
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """Database sessions (the engine is created on first use)."""
+        return self.parts.sessions
+
+    @property
+    def cache_redis(self) -> Redis:
+        """The Redis that holds caches (CACHE_REDIS_URL, else the main one)."""
+        return self.parts.cache_redis
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -101,9 +113,12 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
     """Build the object graph, real where not overridden; call after fork, never at import."""
     real = _RealParts(settings, overrides)
     clock = overrides.get("clock") or _utc_now
+    guarded = real.guarded_providers()
     return Container(
         settings=settings,
         redis=real.redis,
+        breakers={provider.name: breaker for provider, breaker in guarded},
+        parts=real,
         dead_letters=overrides.get("dead_letters") or real.dead_letters(),
         heartbeat=Heartbeat(real.redis),
         retry_policy=RetryPolicy(
@@ -112,7 +127,7 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
             max_retries=settings.retry_max_retries,
         ),
         identification=IdentificationService(
-            providers=real.guarded_providers(),
+            providers=guarded,
             flight=overrides.get("identification_flight")
             or real.flight(real.cache("identification", ttl_s=settings.identification_cache_ttl_s)),
             records=overrides.get("records") or SqlIdentificationRecords(real.sessions),

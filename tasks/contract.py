@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from services.background import runner
 from services.identification import payload as identification
 from services.statistics import payloads as statistics
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "identification.identify": identification.SCHEMA,
     **statistics.SCHEMAS,
+    "services.run": runner.SCHEMA,
 }
 
 
