@@ -14,10 +14,25 @@ HEARTBEAT_INTERVAL_S = 30
 SERVICES: dict[str, dict[str, Any]] = {
     "stats-warmer": {"interval_s": 20, "options": {}},
     "health-monitor": {"interval_s": 60, "options": {}},
-    "retention": {"interval_s": 3600, "options": {}},
-    "quota-reporter": {"interval_s": 300, "options": {}},
+    # Rows per DELETE / keys per SCAN; at most max_per_run of each kind per run.
+    "retention": {"interval_s": 3600, "options": {"batch_size": 500, "max_per_run": 50_000}},
+    # Warn below warn_below requests left; a count older than max_age_s is stale (no warning).
+    "quota-reporter": {"interval_s": 300, "options": {"warn_below": 50, "max_age_s": 86_400.0}},
     "dead-letter-recovery": {"interval_s": 60, "options": {}},
 }
+
+
+def service_entry(name: str, *, interval_s: float, enabled: bool = True) -> dict[str, Any]:
+    """Beat's entry for the service `name` (also rebuilt live when an operator changes it)."""
+    return {
+        "task": "services.run",
+        "schedule": interval_s,
+        "kwargs": {"name": name},
+        # A run that waited longer than its interval is dropped: the next tick replaces it.
+        "options": {"queue": "maintenance", "priority": 5, "expires": interval_s},
+        "enabled": enabled,
+    }
+
 
 SCHEDULE: dict[str, dict[str, Any]] = {
     # Proves the whole beat → broker → worker path; `greenhouse health` reads its key.
@@ -28,13 +43,7 @@ SCHEDULE: dict[str, dict[str, Any]] = {
         "options": {"queue": "maintenance", "priority": 8, "expires": HEARTBEAT_INTERVAL_S},
     },
     **{
-        f"service:{name}": {
-            "task": "services.run",
-            "schedule": defaults["interval_s"],
-            "kwargs": {"name": name},
-            # A run that waited longer than its interval is dropped: the next tick replaces it.
-            "options": {"queue": "maintenance", "priority": 5, "expires": defaults["interval_s"]},
-        }
+        f"service:{name}": service_entry(name, interval_s=defaults["interval_s"])
         for name, defaults in SERVICES.items()
     },
 }

@@ -238,6 +238,13 @@ class FakeServiceStore:
         self.statuses[service_id] = status
 
     def record_run(
-        self, service_id: str, *, ok: bool, items: int, started_at: float, duration_s: float
+        self,
+        service_id: str,
+        *,
+        ok: bool,
+        items: int,
+        started_at: float,
+        duration_s: float,
+        health: dict[str, Any] | None = None,
     ) -> None:
         self.runs.append((service_id, ok, items))

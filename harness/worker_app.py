@@ -7,12 +7,16 @@ import os
 import time
 from typing import Any
 
+from harness import probe_service
+from services.background import registry
 from services.delivery import priority
 from services.errors import TransientError, ValidationError
 from tasks import runtime
 from tasks.app import app
 
 __all__ = ["app"]
+
+registry.register("probe", "harness.probe_service:build", probe_service.DECLARED)
 
 
 def _redis() -> Any:

@@ -98,6 +98,14 @@ class Workers:
             time.sleep(0.1)
         raise TimeoutError(f"worker not ready in {timeout_s}s:\n{worker.log()[-3000:]}")
 
+    def start_beat(
+        self, *, env: Mapping[str, str] | None = None, app: str = "harness.worker_app"
+    ) -> Child:
+        """A `celery beat` process (GreenhouseScheduler: RedBeat on this test's Redis)."""
+        argv = [sys.executable, "-m", "celery", "-A", app, "beat", "--loglevel", "INFO"]
+        name = f"beat-{uuid.uuid4().hex[:8]}"
+        return self.supervisor.start(name, argv, env={**self.env, **(env or {})})
+
     def stop_all(self) -> None:
         self.supervisor.stop_all()
 

@@ -90,6 +90,18 @@ class Settings:
     redis_health_check_interval_s: int = _setting(
         "REDIS_HEALTH_CHECK_INTERVAL_S", 25, "PING idle Redis connections this often", int
     )
+    beat_lock_timeout_s: int = _setting(
+        "BEAT_LOCK_TIMEOUT_S",
+        30,
+        "A standby beat takes over this long (plus one loop) after the active one dies",
+        int,
+    )
+    beat_max_loop_interval_s: float = _setting(
+        "BEAT_MAX_LOOP_INTERVAL_S",
+        5.0,
+        "Beat wakes at least this often (under the lock timeout)",
+        float,
+    )
     flower_address: str = _setting("FLOWER_ADDRESS", "127.0.0.1", "Flower listen address")
     flower_port: int = _setting("FLOWER_PORT", 5555, "Flower port", int)
     flower_basic_auth: str | None = _setting(
@@ -170,6 +182,18 @@ class Settings:
     )
     stats_fallback_entries: int = _setting(
         "STATS_FALLBACK_ENTRIES", 1024, "In-process cache size while Redis is unreachable", int
+    )
+    record_retention_days: int = _setting(
+        "RECORD_RETENTION_DAYS", 90, "Identification records are deleted this long after", int
+    )
+    dead_letter_retention_days: int = _setting(
+        "DEAD_LETTER_RETENTION_DAYS", 30, "A dead letter never replayed is kept this long", int
+    )
+    dead_letter_replayed_retention_days: int = _setting(
+        "DEAD_LETTER_REPLAYED_RETENTION_DAYS", 7, "A replayed one, this long after its replay", int
+    )
+    health_history_retention_days: int = _setting(
+        "HEALTH_HISTORY_RETENTION_DAYS", 7, "Health samples are trimmed this long after", int
     )
     log_level: str = _setting(
         "LOG_LEVEL", "INFO", "Log level of the CLI and the processes `up`/`demo` start"

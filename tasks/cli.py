@@ -16,6 +16,7 @@ from services.bootstrap import redis_client
 from services.health import Heartbeat
 from services.settings import load
 from tasks.cli_deadletters import dead_letters
+from tasks.cli_services import services
 
 console = Console()
 
@@ -66,6 +67,7 @@ def health(max_age_s: float) -> None:
 
 
 main.add_command(dead_letters)
+main.add_command(services)
 for command in LOCAL_COMMANDS:
     main.add_command(command)
 

@@ -1,9 +1,12 @@
-"""Beat's scheduler: RedBeat (schedule and single-scheduler lock in Redis) that outlives outages.
+"""Beat's scheduler: RedBeat (schedule and single-scheduler lock in Redis) that outlives outages
+and never sends a tick twice.
 
 RedBeat ends beat on the first Redis error of a tick: its lock is extended through the plain
 client (its `retry_period` wraps only the client), and a lock it could not take at start-up is
 None at the first tick. Here a tick that cannot reach Redis schedules nothing and tries again
 with backoff; beat schedules only while it holds the lock, and wins it back after losing it.
+The lock alone has holes (it can lapse while its holder is paused between loading an entry and
+sending it), so each tick of each entry is also claimed once in Redis (tasks/beat_entries.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ import redis
 from redbeat import RedBeatScheduler
 from redbeat.schedulers import LUA_EXTEND_TO_SCRIPT, get_redis
 
+from services.background import registry
+from services.background.config import ConfigStore
+from services.health import Heartbeat
+from tasks import beat_entries
 from tasks.startup import start_local_redis_if_unconfigured
 
 log = logging.getLogger(__name__)
@@ -33,11 +40,28 @@ class GreenhouseScheduler(RedBeatScheduler):
         start_local_redis_if_unconfigured()  # RedBeat reads its schedule from Redis right away
         super().__init__(*args, **kwargs)
 
+    def setup_schedule(self) -> None:
+        """beat_schedule.py's entries, with the service settings operators stored."""
+        store = ConfigStore(get_redis(self.app))
+        configs = [store.load(registry.default_config(name)) for name in registry.names()]
+        conf = self.app.redbeat_conf
+        conf.schedule = beat_entries.with_overrides(conf.schedule, configs)
+        super().setup_schedule()
+
+    def apply_async(self, entry: Any, producer: Any = None, advance: bool = True, **kw: Any) -> Any:
+        """Send `entry` unless another beat already sent this tick (then only move it on)."""
+        if not beat_entries.claim(get_redis(self.app), entry):
+            log.info("beat: %s was already sent for this tick; not sending it again", entry.name)
+            self.reserve(entry)
+            return None
+        return super().apply_async(beat_entries.stamped(entry), producer, advance, **kw)
+
     def tick(self, min: Any = min, **kwargs: Any) -> float:
         try:
             if not self._holds_lock():
                 return float(self.max_interval)
             interval = float(super().tick(min=min, **kwargs))
+            Heartbeat(get_redis(self.app)).beat("scheduler", ttl_s=int(self.lock_timeout))
         except redis.exceptions.LockNotOwnedError:
             log.warning("beat: another beat holds the lock now; standing by")
             self.lock = None

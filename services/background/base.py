@@ -57,7 +57,14 @@ class Store(Protocol):
     def save(self, service_id: str, status: Status) -> None: ...
 
     def record_run(
-        self, service_id: str, *, ok: bool, items: int, started_at: float, duration_s: float
+        self,
+        service_id: str,
+        *,
+        ok: bool,
+        items: int,
+        started_at: float,
+        duration_s: float,
+        health: dict[str, Any] | None = None,
     ) -> None: ...
 
 
@@ -108,5 +115,14 @@ def run_once(
         items=outcome.items,
         started_at=now,
         duration_s=duration_s,
+        health=_health(service),
     )
     return replace(outcome, duration_s=round(duration_s, 3))
+
+
+def _health(service: BackgroundService) -> dict[str, Any]:
+    """The service's own health report; a failing report is itself the report."""
+    try:
+        return service.health()
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}

@@ -1,4 +1,5 @@
-"""Which class runs each periodic service, by name; each name's defaults live in beat_schedule.py.
+"""Which class runs each periodic service, by name, with its defaults (beat_schedule.py's for
+the built-in ones).
 
 A service module exposes `build(container, config) -> BackgroundService`; modules are imported
 on first use, so a worker that runs no service imports none of them.
@@ -7,7 +8,8 @@ on first use, so a worker that runs no service imports none of them.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from beat_schedule import SERVICES
 from services.background.base import BackgroundService
@@ -17,31 +19,43 @@ from services.errors import ValidationError
 if TYPE_CHECKING:
     from services.bootstrap import Container
 
-BUILDERS: dict[str, str] = {
-    "stats-warmer": "services.background.warmer:build",
-    "health-monitor": "services.background.monitor:build",
-    "retention": "services.background.retention:build",
-    "quota-reporter": "services.background.reporter:build",
-    "dead-letter-recovery": "services.background.recovery:build",
-}
-
 
 class Builder(Protocol):
     def __call__(self, container: Container, config: ServiceConfig) -> BackgroundService: ...
 
 
+_builders: dict[str, str] = {}
+_defaults: dict[str, Mapping[str, Any]] = {}
+
+
+def register(name: str, builder: str, declared: Mapping[str, Any]) -> None:
+    """Make `name` runnable: `builder` is "module:function"; `declared` its default interval,
+    policy and options (as in beat_schedule.SERVICES)."""
+    _builders[name], _defaults[name] = builder, declared
+
+
 def names() -> list[str]:
-    return sorted(BUILDERS)
+    return sorted(_builders)
 
 
 def default_config(name: str) -> ServiceConfig:
-    """`name`'s configuration as beat_schedule.py declares it; unknown names are refused."""
-    if name not in BUILDERS:
+    """`name`'s configuration as declared; unknown names are refused."""
+    if name not in _builders:
         raise ValidationError(f"no service {name!r}; there are: {', '.join(names())}")
-    return defaults(name, SERVICES[name])
+    return defaults(name, _defaults[name])
 
 
 def build(container: Container, config: ServiceConfig) -> BackgroundService:
-    module, _, attribute = BUILDERS[config.name].partition(":")
+    module, _, attribute = _builders[config.name].partition(":")
     builder: Builder = getattr(importlib.import_module(module), attribute)
     return builder(container, config)
+
+
+for _name, _module in {
+    "stats-warmer": "warmer",
+    "health-monitor": "monitor",
+    "retention": "retention",
+    "quota-reporter": "reporter",
+    "dead-letter-recovery": "recovery",
+}.items():
+    register(_name, f"services.background.{_module}:build", SERVICES[_name])

@@ -28,7 +28,11 @@ SCHEMA: dict[str, Any] = {
     "required": ["name"],
     "properties": {
         "version": {"const": 1, "description": "Payload version; 1 when omitted."},
-        "name": {"enum": registry.names(), "description": "The service to run once."},
+        "name": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9-]{0,63}$",
+            "description": "The service to run once: " + ", ".join(registry.names()),
+        },
     },
 }
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

@@ -3,7 +3,8 @@ any worker can run the service and operators can see and steer it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import json
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import redis
@@ -36,15 +37,31 @@ class ServiceStore:
         return f"{self._prefix}:{service_id}"
 
     def status(self, service_id: str) -> Status:
-        values = self._redis.hmget(self.key(service_id), _STATUS)
-        raw = dict(zip(_STATUS, (_text(v) for v in values), strict=True))
-        return Status(
+        """The stored status; an operator's pause (`hold`) overrides it until resumed."""
+        values = self._redis.hmget(self.key(service_id), [*_STATUS, "held"])
+        raw = dict(zip([*_STATUS, "held"], (_text(v) for v in values), strict=True))
+        status = Status(
             failures=int(raw["failures"] or 0),
             not_before=float(raw["not_before"] or 0),
             paused_reason=raw["paused_reason"] or None,
             paused_until=float(raw["paused_until"]) if raw["paused_until"] else None,
             last_error=raw["last_error"] or None,
         )
+        if raw["held"]:
+            return replace(
+                status, paused_reason=f"by an operator: {raw['held']}", paused_until=None
+            )
+        return status
+
+    def hold(self, service_id: str, reason: str) -> None:
+        """Pause until resumed. Kept apart from the status a run saves, so a run in progress
+        cannot undo it."""
+        self._redis.hset(self.key(service_id), "held", reason or "no reason given")
+
+    def resume(self, service_id: str) -> None:
+        """Lift an operator's pause and any automatic one; the failure count starts over."""
+        self.save(service_id, Status())
+        self._redis.hdel(self.key(service_id), "held")
 
     def save(self, service_id: str, status: Status) -> None:
         """Store `status` (absent values as empty strings: one HSET, no stale fields)."""
@@ -52,9 +69,17 @@ class ServiceStore:
         self._redis.hset(self.key(service_id), mapping=mapping)  # type: ignore[arg-type]
 
     def record_run(
-        self, service_id: str, *, ok: bool, items: int, started_at: float, duration_s: float
+        self,
+        service_id: str,
+        *,
+        ok: bool,
+        items: int,
+        started_at: float,
+        duration_s: float,
+        health: dict[str, Any] | None = None,
     ) -> None:
-        """Count one run and when it happened, in one round trip."""
+        """Count one run, when it happened and what the service said of its health, in one
+        round trip."""
         key = self.key(service_id)
         pipe = self._redis.pipeline()
         pipe.hincrby(key, "runs", 1)
@@ -64,8 +89,15 @@ class ServiceStore:
         times = {"last_run_at": started_at, "last_duration_s": duration_s}
         if ok:
             times["last_success_at"] = started_at + duration_s
-        pipe.hset(key, mapping={name: repr(value) for name, value in times.items()})
+        fields_ = {name: repr(value) for name, value in times.items()}
+        fields_["health"] = json.dumps(health or {}, default=str)
+        pipe.hset(key, mapping=fields_)  # type: ignore[arg-type]
         pipe.execute()
+
+    def health(self, service_id: str) -> dict[str, Any]:
+        """What the service reported of its health after its last run."""
+        raw = _text(self._redis.hget(self.key(service_id), "health"))
+        return dict(json.loads(raw)) if raw else {}
 
     def metrics(self, service_id: str) -> Metrics:
         names = ("runs", "failures_total", "items", "last_run_at", "last_duration_s")
