@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import socket
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
 from celery import Celery
 from redbeat import RedBeatSchedulerEntry
-from redbeat.schedulers import ensure_conf
+from redbeat.schedulers import ensure_conf, get_redis
 
 from beat_schedule import service_entry
 from services.background.config import ServiceConfig
@@ -65,6 +65,25 @@ def with_overrides(schedule: dict[str, dict[str, Any]], configs: list[ServiceCon
                 config.name, interval_s=config.policy.interval_s, enabled=config.enabled
             )
     return live
+
+
+def unstored(app: Celery, schedule: dict[str, dict[str, Any]]) -> list[str]:
+    """The entries of `schedule` beat has never stored (a first deployment, a new service)."""
+    ensure_conf(app)
+    client: redis.Redis = get_redis(app)
+    return [
+        name
+        for name in schedule
+        if not client.exists(RedBeatSchedulerEntry.generate_key(app, name))
+    ]
+
+
+def due_now(app: Celery, names: list[str]) -> None:
+    """Make the entries `names` due at the next tick (RedBeat makes a new one wait an interval)."""
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    for name in names:
+        key = RedBeatSchedulerEntry.generate_key(app, name)
+        RedBeatSchedulerEntry.from_key(key, app=app).reschedule(last_run_at=long_ago)
 
 
 def reschedule(app: Celery, config: ServiceConfig) -> bool:

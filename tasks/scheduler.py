@@ -46,7 +46,9 @@ class GreenhouseScheduler(RedBeatScheduler):
         configs = [store.load(registry.default_config(name)) for name in registry.names()]
         conf = self.app.redbeat_conf
         conf.schedule = beat_entries.with_overrides(conf.schedule, configs)
+        new = beat_entries.unstored(self.app, conf.schedule)
         super().setup_schedule()
+        beat_entries.due_now(self.app, new)  # a new service runs once at once, then every interval
 
     def apply_async(self, entry: Any, producer: Any = None, advance: bool = True, **kw: Any) -> Any:
         """Send `entry` unless another beat already sent this tick (then only move it on)."""
