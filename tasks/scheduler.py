@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import redis
+from celery.exceptions import ImproperlyConfigured
 from redbeat import RedBeatScheduler
 from redbeat.schedulers import LUA_EXTEND_TO_SCRIPT, get_redis
 
@@ -39,6 +40,12 @@ class GreenhouseScheduler(RedBeatScheduler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         start_local_redis_if_unconfigured()  # RedBeat reads its schedule from Redis right away
         super().__init__(*args, **kwargs)
+        if self.lock_timeout < 2 * self.max_interval:  # renewed once a loop: one miss is fine
+            raise ImproperlyConfigured(
+                f"BEAT_LOCK_TIMEOUT_S ({self.lock_timeout}) must be at least twice "
+                f"BEAT_MAX_LOOP_INTERVAL_S ({self.max_interval}): the lock would lapse "
+                "between renewals"
+            )
 
     def setup_schedule(self) -> None:
         """beat_schedule.py's entries, with the service settings operators stored."""

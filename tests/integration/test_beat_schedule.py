@@ -59,3 +59,9 @@ def test_a_tick_is_sent_once_even_when_two_beats_loaded_the_entry(
     next(first)  # the sender moves the entry on: the next tick is a new one
     assert claim(redis_client, RedBeatSchedulerEntry.from_key(key, app=app))
     assert not claim(redis_client, second)  # a stale copy never sends an older tick
+
+
+def test_beat_refuses_a_lock_that_would_lapse_between_its_renewals(workers: Workers) -> None:
+    beat = workers.start_beat(env={"BEAT_LOCK_TIMEOUT_S": "4", "BEAT_MAX_LOOP_INTERVAL_S": "5"})
+    assert beat.process.wait(timeout=60) != 0
+    assert "must be at least twice BEAT_MAX_LOOP_INTERVAL_S" in beat.log_path.read_text()
