@@ -131,6 +131,10 @@ class FakeBreaker:
     def open_for(self, wait_s: float) -> None:
         self.wait_s = wait_s
 
+    @property
+    def current_state(self) -> str:
+        return "open" if self.wait_s > 0 else "closed"
+
     def call(self, func: Callable[..., T], *args: object, **kwargs: object) -> T:
         if self.wait_s > 0:
             raise BreakerOpen(self.name, self.wait_s)

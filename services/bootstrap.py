@@ -28,6 +28,7 @@ from services.identification.plantid import PlantIdClient
 from services.identification.plantnet import PlantNetClient
 from services.identification.pool import ProviderPools
 from services.identification.providers import Provider, http_client
+from services.identification.quota import QuotaLog
 from services.identification.records import IdentificationRecords, SqlIdentificationRecords
 from services.identification.service import IdentificationService
 from services.resilience.breaker import CircuitBreaker
@@ -136,6 +137,7 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
             full_ttl_s=settings.identification_cache_ttl_s,
             partial_ttl_s=settings.identification_partial_ttl_s,
             clock=clock,
+            quota=QuotaLog(real.redis),
         ),
         statistics=StatisticsService(
             forums=overrides.get("forums") or SqlForumRepository(real.sessions),

@@ -70,8 +70,13 @@ def parse_answer(body: dict[str, Any]) -> ProviderAnswer:
         provider="plantnet",
         is_plant=bool(ordered),
         suggestions=ordered,
-        remaining_requests=body.get("remainingIdentificationRequests"),
+        remaining_requests=_count(body.get("remainingIdentificationRequests")),
     )
+
+
+def _count(value: Any) -> int | None:
+    # Noted for the quota reporter: anything but a whole number is no count at all.
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _suggestion(item: dict[str, Any]) -> Suggestion:

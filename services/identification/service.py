@@ -15,6 +15,7 @@ from services.errors import PermanentError, TransientError, classify
 from services.identification.merge import Identification, SourceReport, merge
 from services.identification.payload import IdentifyRequest
 from services.identification.providers import Provider, ProviderAnswer
+from services.identification.quota import QuotaSink
 from services.identification.records import IdentificationRecord, IdentificationRecords
 from services.resilience.breaker import BreakerOpen
 from services.resilience.guards import Breaker, Flight
@@ -36,6 +37,7 @@ class IdentificationService:
         full_ttl_s: int,
         partial_ttl_s: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        quota: QuotaSink | None = None,
     ) -> None:
         self._providers = providers
         self._flight = flight
@@ -45,6 +47,7 @@ class IdentificationService:
         self._full_ttl_s = full_ttl_s
         self._partial_ttl_s = partial_ttl_s
         self._now = clock
+        self._quota = quota
 
     def identify(self, request: IdentifyRequest, *, task_id: str) -> Identification:
         """Answer, then record it (once per request id, or per task id without one)."""
@@ -99,7 +102,18 @@ class IdentificationService:
                 errors.append(exc)
         if not answers:
             raise _combined(errors)
+        self._note_quota(answers)
         return merge(request.fingerprint, answers, sources)
+
+    def _note_quota(self, answers: dict[str, ProviderAnswer]) -> None:
+        # Only fresh answers carry a count (a cached one costs no quota): one write per miss.
+        remaining = {
+            name: count
+            for name, answer in answers.items()
+            if (count := answer.remaining_requests) is not None
+        }
+        if remaining and self._quota is not None:
+            self._quota.record(remaining)
 
 
 def _timed_call(

@@ -13,6 +13,11 @@ class Breaker(Protocol):
 
     def call(self, func: Callable[..., T], *args: object, **kwargs: object) -> T: ...
 
+    @property
+    def current_state(self) -> str:
+        """closed, open or half_open."""
+        ...
+
 
 class Flight(Protocol):
     """A value from the cache, or computed once while identical requests wait for it."""
