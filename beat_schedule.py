@@ -18,7 +18,12 @@ SERVICES: dict[str, dict[str, Any]] = {
     "retention": {"interval_s": 3600, "options": {"batch_size": 500, "max_per_run": 50_000}},
     # Warn below warn_below requests left; a count older than max_age_s is stale (no warning).
     "quota-reporter": {"interval_s": 300, "options": {"warn_below": 50, "max_age_s": 86_400.0}},
-    "dead-letter-recovery": {"interval_s": 60, "options": {}},
+    # Upstream failures replayed once their breakers close: at most max_per_run a run, and
+    # only those that failed within max_age_s (older ones are left to an operator).
+    "dead-letter-recovery": {
+        "interval_s": 60,
+        "options": {"max_per_run": 20, "max_age_s": 86_400.0},
+    },
 }
 
 

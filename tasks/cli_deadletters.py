@@ -7,7 +7,8 @@ import redis
 from rich.console import Console
 from rich.table import Table
 
-from services.delivery.deadletters import DeadLetterStore
+from services.delivery.deadletters import DeadLetter, DeadLetterStore
+from services.delivery.replay import publisher, replay
 from services.delivery.spill import UNSTORABLE_KEY
 
 console = Console()
@@ -41,7 +42,8 @@ def _dead_letter_store() -> DeadLetterStore:
 def dead_letters_list(limit: int) -> None:
     """Newest first; arguments appear as a digest and a size, never whole."""
     table = Table(title="Dead letters")
-    for column in ("id", "failed at", "task", "queue", "prio", "attempts", "error", "arguments"):
+    columns = ("id", "failed at", "task", "queue", "prio", "attempts", "error", "cause")
+    for column in (*columns, "arguments"):
         table.add_column(column)
     for letter in _dead_letter_store().list(limit=limit):
         table.add_row(
@@ -52,10 +54,26 @@ def dead_letters_list(limit: int) -> None:
             str(letter.priority),
             str(letter.attempts),
             f"{letter.error_type}: {letter.error_message[:80]}",
+            _cause(letter),
             f"sha256 {letter.arguments_digest[:12]}, {letter.arguments_bytes} B"
-            + (f", replayed as {letter.replay_task_id}" if letter.replay_task_id else ""),
+            + _replayed(letter),
         )
     console.print(table)
+
+
+def _cause(letter: DeadLetter) -> str:
+    """upstream (plant_id, plantnet), transient, permanent; replay of N; "-" when unknown."""
+    cause = letter.cause or "-"
+    if letter.upstreams:
+        cause += f" ({', '.join(letter.upstreams)})"
+    return cause + (f", replay of {letter.replay_of}" if letter.replay_of else "")
+
+
+def _replayed(letter: DeadLetter) -> str:
+    if letter.replay_task_id:
+        by = " by recovery" if letter.auto_replayed_at else ""
+        return f", replayed{by} as {letter.replay_task_id}"
+    return ", claimed by recovery" if letter.auto_replayed_at else ""
 
 
 @dead_letters.command("replay")
@@ -68,12 +86,5 @@ def dead_letters_replay(letter_id: int) -> None:
     letter = store.get(letter_id)
     if letter is None:
         raise click.ClickException(f"no dead letter with id {letter_id}")
-    result = app.send_task(
-        letter.task_name,
-        args=letter.args,
-        kwargs=letter.kwargs,
-        queue=letter.queue,
-        priority=letter.priority,
-    )
-    store.mark_replayed(letter_id, replay_task_id=result.id)
-    console.print(f"replayed dead letter {letter_id} as {letter.task_name}[{result.id}]")
+    task_id = replay(store, letter, publisher(app))
+    console.print(f"replayed dead letter {letter_id} as {letter.task_name}[{task_id}]")

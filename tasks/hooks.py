@@ -21,7 +21,9 @@ from celery.signals import (
 from kombu.message import Message
 
 from services.delivery import configcheck, priority
+from services.delivery.causes import cause_of
 from services.delivery.deadletters import DeadLetter, now
+from services.delivery.replay import replay_of
 from tasks import runtime
 from tasks.startup import start_local_redis_if_unconfigured
 
@@ -124,6 +126,7 @@ def dead_letter_on_failure(
     """Every final failure lands in the dead-letter table, replayable."""
     request = sender.request
     delivery = request.delivery_info or {}
+    cause = cause_of(sender.name, exception, providers=runtime.container().breakers)
     record(
         DeadLetter(
             task_id=task_id,
@@ -136,6 +139,9 @@ def dead_letter_on_failure(
             error_message=str(exception),
             attempts=(request.retries or 0) + 1,
             failed_at=now(),
+            cause=cause.kind,  # what dead-letter recovery replays, and when
+            upstreams=cause.upstreams,
+            replay_of=replay_of(request),
         )
     )
 

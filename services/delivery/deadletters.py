@@ -40,6 +40,11 @@ class DeadLetterRow(Base):
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     replayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     replay_task_id: Mapped[str | None] = mapped_column(Text)
+    # upstream, transient or permanent (services/delivery/causes.py); NULL before it was kept.
+    cause: Mapped[str | None] = mapped_column(Text, index=True)
+    upstreams_json: Mapped[str | None] = mapped_column(Text)  # the providers that failed
+    replay_of: Mapped[int | None] = mapped_column(Integer)  # the letter this task replayed
+    auto_replayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +64,10 @@ class DeadLetter:
     id: int | None = None
     replayed_at: datetime | None = None
     replay_task_id: str | None = None
+    cause: str | None = None
+    upstreams: tuple[str, ...] = ()
+    replay_of: int | None = None
+    auto_replayed_at: datetime | None = None  # taken by dead-letter recovery (at most once)
 
     @functools.cached_property
     def _dumped(self) -> bytes:
@@ -81,9 +90,10 @@ class DeadLetter:
     @classmethod
     def from_json(cls, raw: str | bytes) -> DeadLetter:
         values = json.loads(raw)
-        for key in ("failed_at", "replayed_at"):
-            if values[key]:
+        for key in ("failed_at", "replayed_at", "auto_replayed_at"):
+            if values.get(key):
                 values[key] = datetime.fromisoformat(values[key])
+        values["upstreams"] = tuple(values.get("upstreams") or ())
         return cls(**values)
 
 
@@ -135,6 +145,9 @@ class SqlDeadLetterStore(DeadLetterStore):
             "error_message": letter.error_message[:MAX_MESSAGE_CHARS],
             "attempts": letter.attempts,
             "failed_at": letter.failed_at,
+            "cause": letter.cause,
+            "upstreams_json": json.dumps(list(letter.upstreams)) if letter.upstreams else None,
+            "replay_of": letter.replay_of,
         }
         with self._sessions.begin() as session:
             insert_once(session, DeadLetterRow, values)
@@ -144,12 +157,12 @@ class SqlDeadLetterStore(DeadLetterStore):
     def list(self, *, limit: int = 50) -> list[DeadLetter]:
         query = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
         with self._sessions() as session:
-            return [_from_row(row) for row in session.scalars(query)]
+            return [from_row(row) for row in session.scalars(query)]
 
     def get(self, letter_id: int) -> DeadLetter | None:
         with self._sessions() as session:
             row = session.get(DeadLetterRow, letter_id)
-            return _from_row(row) if row else None
+            return from_row(row) if row else None
 
     def mark_replayed(self, letter_id: int, *, replay_task_id: str) -> None:
         with self._sessions.begin() as session:
@@ -160,7 +173,8 @@ class SqlDeadLetterStore(DeadLetterStore):
             row.replay_task_id = replay_task_id
 
 
-def _from_row(row: DeadLetterRow) -> DeadLetter:
+def from_row(row: DeadLetterRow) -> DeadLetter:
+    """The letter a row holds."""
     return DeadLetter(
         id=row.id,
         task_id=row.task_id,
@@ -175,6 +189,10 @@ def _from_row(row: DeadLetterRow) -> DeadLetter:
         failed_at=_utc(row.failed_at),
         replayed_at=_utc(row.replayed_at) if row.replayed_at else None,
         replay_task_id=row.replay_task_id,
+        cause=row.cause,
+        upstreams=tuple(json.loads(row.upstreams_json or "[]")),
+        replay_of=row.replay_of,
+        auto_replayed_at=_utc(row.auto_replayed_at) if row.auto_replayed_at else None,
     )
 
 
