@@ -1,14 +1,14 @@
 """Dead letters keep their cause (upstream, transient, permanent) and the upstreams it waits for,
 the letter a failed replay replayed, and when dead-letter recovery took the letter.
 
-Revision ID: 0006
+Revision ID: 0005
 Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
