@@ -12,8 +12,25 @@ HEARTBEAT_INTERVAL_S = 30
 # name → interval, failure policy and the service's own options (services/background/registry.py
 # says which class runs each name).
 SERVICES: dict[str, dict[str, Any]] = {
-    "stats-warmer": {"interval_s": 20, "options": {}},
-    "health-monitor": {"interval_s": 60, "options": {}},
+    # Statistics read within read_within_s are recomputed once their values end within lead_s
+    # (above interval_s plus a run, so none ends between runs); at most max_per_run a run.
+    "stats-warmer": {
+        "interval_s": 20,
+        "options": {"lead_s": 25.0, "read_within_s": 300.0, "max_per_run": 2_000},
+    },
+    # Probes give up after probe_timeout_s; the history keeps the latest history_samples (a
+    # week of one a minute), dropping at most trim_batch a run; disk_path's disk is reported.
+    "health-monitor": {
+        "interval_s": 60,
+        "options": {
+            "history_samples": 10_080,
+            "trim_batch": 1_000,
+            "probe_timeout_s": 2.0,
+            "pipeline_max_age_s": 3.0 * HEARTBEAT_INTERVAL_S,
+            "cpu_sample_s": 0.5,
+            "disk_path": "/",
+        },
+    },
     # Rows per DELETE / keys per SCAN; at most max_per_run of each kind per run.
     "retention": {"interval_s": 3600, "options": {"batch_size": 500, "max_per_run": 50_000}},
     # Warn below warn_below requests left; a count older than max_age_s is stale (no warning).

@@ -195,6 +195,15 @@ class Settings:
     health_history_retention_days: int = _setting(
         "HEALTH_HISTORY_RETENTION_DAYS", 7, "Health samples are trimmed this long after", int
     )
+    worker_heartbeat_interval_s: float = _setting(
+        "WORKER_HEARTBEAT_INTERVAL_S", 10.0, "A worker rewrites its heartbeat key this often", float
+    )
+    worker_heartbeat_ttl_s: int = _setting(
+        "WORKER_HEARTBEAT_TTL_S",
+        30,
+        "A worker's heartbeat key lapses this long after its last write (then it counts as dead)",
+        int,
+    )
     log_level: str = _setting(
         "LOG_LEVEL", "INFO", "Log level of the CLI and the processes `up`/`demo` start"
     )

@@ -6,16 +6,13 @@ import logging
 from pathlib import Path
 
 import click
-import redis
-from kombu.utils.url import maybe_sanitize_url
 from rich.console import Console
 
 from localkit.commands import LOCAL_COMMANDS
 from services import db
-from services.bootstrap import redis_client
-from services.health import Heartbeat
 from services.settings import load
 from tasks.cli_deadletters import dead_letters
+from tasks.cli_health import health
 from tasks.cli_services import services
 
 console = Console()
@@ -49,21 +46,7 @@ def db_upgrade() -> None:
     console.print("database schema is up to date")
 
 
-@main.command()
-@click.option("--max-age", "max_age_s", default=90.0, show_default=True)
-def health(max_age_s: float) -> None:
-    """Exit 0 when Redis answers and beat's heartbeat ran through a worker recently."""
-    settings = load()
-    url = settings.redis_url_or_embedded
-    client = redis_client(url, settings, timeout_s=2)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError):
-        raise click.ClickException(f"Redis at {maybe_sanitize_url(url)} does not answer") from None
-    age = Heartbeat(client).age_s("beat")
-    if age is None or age > max_age_s:
-        raise click.ClickException("no beat heartbeat has been processed by a worker recently")
-    console.print(f"healthy: last beat heartbeat {age:.0f}s ago")
+main.add_command(health)
 
 
 main.add_command(dead_letters)

@@ -1,4 +1,5 @@
-"""Signal receivers: startup check, per-process wiring, caller priorities, dead letters."""
+"""Signal receivers: startup check, per-process wiring, caller priorities, dead letters (and,
+in tasks/heartbeats.py, each worker's heartbeat)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from services.delivery import configcheck, priority
 from services.delivery.causes import cause_of
 from services.delivery.deadletters import DeadLetter, now
 from services.delivery.replay import replay_of
-from tasks import runtime
+from tasks import heartbeats, runtime  # noqa: F401  (heartbeats: its receivers connect)
 from tasks.startup import start_local_redis_if_unconfigured
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 """docker-compose.yml checked structurally (no Docker engine here): commands, queues, variables."""
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import yaml
 import celeryconfig
 from services.settings import documented
 from tasks.cli import main as greenhouse_cli
+from tasks.cli_health import health
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -75,3 +77,43 @@ def test_the_image_runs_a_worker_by_default_from_pinned_versions_without_the_loc
     assert command[:4] == ["celery", "-A", "tasks", "worker"]
     assert "-c constraints.txt" in dockerfile
     assert "[local" not in dockerfile  # no embedded Redis server in the image
+
+
+def _healthcheck(service: dict[str, Any]) -> list[str]:
+    """The healthcheck's command as words, `$$HOSTNAME` as the container's shell expands it."""
+    test = service["healthcheck"]["test"]
+    if test[0] == "CMD-SHELL":
+        return shlex.split(test[1].replace("$$HOSTNAME", "host-1"))
+    assert test[0] == "CMD"
+    return list(test[1:])
+
+
+def _health_options(command: list[str]) -> dict[str, Any]:
+    """`greenhouse health …` parsed by the real command (an unknown option fails here)."""
+    assert command[:2] == ["greenhouse", "health"], command
+    return dict(health.make_context("health", command[2:]).params)
+
+
+def test_every_app_healthcheck_is_a_valid_greenhouse_health_command() -> None:
+    checked = [name for name, service in APP_SERVICES.items() if "healthcheck" in service]
+    assert {"worker-identification", "worker-background", "beat"} <= set(checked)
+    for name in checked:
+        _health_options(_healthcheck(APP_SERVICES[name]))
+
+
+def test_a_worker_container_checks_its_own_heartbeat_and_nothing_else() -> None:
+    """Another replica serving the queue must not hide this one's death, and beat or another
+    queue's workers being down must not make this container unhealthy."""
+    for service in APP_SERVICES.values():
+        command = service["command"]
+        if command[:4] != ["celery", "-A", "tasks", "worker"]:
+            continue
+        options = _health_options(_healthcheck(service))
+        node = command[command.index("-n") + 1].replace("%h", "host-1")
+        assert options["components"] == ("workers",)
+        assert options["nodes"] == (node,) and options["queues"] == ()
+
+
+def test_the_beat_container_checks_the_scheduler_only() -> None:
+    options = _health_options(_healthcheck(SERVICES["beat"]))
+    assert options["components"] == ("scheduler",)
