@@ -10,6 +10,7 @@ from typing import Any
 import redis
 
 WORKER_PREFIX = "greenhouse:worker"
+HEALTH_HISTORY_KEY = "greenhouse:health:history"  # a sorted set of samples scored by epoch seconds
 _UNKNOWN_WORKER: dict[str, Any] = {
     "nodename": "?",
     "queues": [],
@@ -20,6 +21,7 @@ _UNKNOWN_WORKER: dict[str, Any] = {
     "at": 0.0,
     "ttl_s": 0,
 }
+
 
 
 class Heartbeat:

@@ -20,7 +20,7 @@ import redis
 from services.background.base import BackgroundService
 from services.background.config import ServiceConfig
 from services.background.lifecycle import Policy
-from services.background.retention import HEALTH_HISTORY_KEY
+from services.health import HEALTH_HISTORY_KEY
 from services.health_checks import Probes, Report, run_checks
 from services.health_sample import sample, system_metrics
 from services.resilience.guards import Breaker

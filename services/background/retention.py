@@ -23,6 +23,7 @@ from services.background.base import BackgroundService
 from services.background.config import ServiceConfig
 from services.background.lifecycle import Policy
 from services.delivery.deadletters import DeadLetterRow
+from services.health import HEALTH_HISTORY_KEY
 from services.identification.records import IdentificationRow
 from services.settings import Settings
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from services.bootstrap import Container
 
 log = logging.getLogger(__name__)
-HEALTH_HISTORY_KEY = "greenhouse:health:history"  # a sorted set scored by epoch seconds
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,8 +14,8 @@ from harness.workers import Workers
 from services.background.config import ConfigStore
 from services.background.monitor import SNAPSHOT_KEY, read_snapshot
 from services.background.registry import default_config
-from services.background.retention import HEALTH_HISTORY_KEY
 from services.background.state import ServiceStore
+from services.health import HEALTH_HISTORY_KEY
 from tasks.app import app
 
 HEARTBEATS = {"WORKER_HEARTBEAT_INTERVAL_S": "0.5", "WORKER_HEARTBEAT_TTL_S": "3"}

@@ -19,10 +19,10 @@ from harness.workers import Workers
 from services import db
 from services.background.config import ConfigStore
 from services.background.registry import default_config
-from services.background.retention import HEALTH_HISTORY_KEY
 from services.background.runner import run_service
 from services.bootstrap import Container, bootstrap
 from services.delivery.deadletters import DeadLetterRow
+from services.health import HEALTH_HISTORY_KEY
 from services.identification.records import IdentificationRow
 from services.settings import Settings
 from tasks.app import app
