@@ -37,7 +37,7 @@ def run(redis_url: str) -> list[Row]:
         with service_over(engine, redis_url) as service:
             rows = _cached_latency(service)
         with service_over(engine, redis_url) as service:
-            rows += _hit_ratio(service, _plan(engine))
+            rows += _hit_ratio(service, plan(engine))
     return rows
 
 
@@ -59,13 +59,13 @@ def _cached_latency(service: StatisticsService) -> list[Row]:
     ]
 
 
-def _plan(engine: Engine) -> list[Request]:
-    """REQUESTS reads in MIX proportions; forums Zipf-skewed by activity, active users uniform."""
+def plan(engine: Engine, *, requests: int = REQUESTS) -> list[Request]:
+    """`requests` reads in MIX proportions; forums Zipf-skewed by activity, active users uniform."""
     rng = random.Random(SEED)
     forums = _busiest(engine, Post.forum_id, limit=SIZES["forums"])
     users = _busiest(engine, Post.user_id, limit=ACTIVE_USERS)
     weights = list(accumulate(rank**-FORUM_SKEW for rank in range(1, len(forums) + 1)))
-    kinds = rng.choices(list(MIX), weights=list(MIX.values()), k=REQUESTS)
+    kinds = rng.choices(list(MIX), weights=list(MIX.values()), k=requests)
     args = {
         "forum_detail": lambda: rng.choices(forums, cum_weights=weights)[0],
         "user_summary": lambda: rng.choice(users),

@@ -38,6 +38,11 @@ class JsonCache:
         self.prefix = f"greenhouse:v{version}:{namespace}"
         self.ttl_s = ttl_s
 
+    @property
+    def client(self) -> redis.Redis:
+        """The Redis the values live in (for bookkeeping kept beside them)."""
+        return self._redis
+
     def key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
 

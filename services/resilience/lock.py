@@ -115,10 +115,7 @@ class SingleFlight:
         cached = self._cache.get(key)
         if cached is not None:
             return cached, True
-        lock = RenewingLock(
-            self._redis, f"greenhouse:singleflight:{key}", expire=self._expire_s, auto_renewal=True
-        )
-        waiters = f"greenhouse:singleflight:{key}:waiters"
+        lock, waiters = self._lock(key)
         deadline = time.monotonic() + self._wait_s
         while True:
             if lock.acquire(blocking=False):
@@ -129,6 +126,32 @@ class SingleFlight:
             cached = self._wait_for_value(key, lock, waiters, min(self._poll_s, remaining))
             if cached is not None:
                 return cached, True
+
+    def refresh(
+        self, key: str, compute: Callable[[], Any], *, ttl_s: Callable[[Any], int] | None = None
+    ) -> bool:
+        """Recompute `key` and replace its cached value in place (readers keep the old one until
+        then); False, computing nothing, while another process holds the key's lock: its answer
+        is on the way. The write carries a fencing token like any other, so it never replaces a
+        newer answer; a cache write that fails raises (the caller counts a failed refresh)."""
+        lock, waiters = self._lock(key)
+        if not lock.acquire(blocking=False):
+            return False
+        try:
+            token = self._fencing_token()
+            value = compute()
+            self._cache.set_fenced(key, value, token=token, ttl_s=ttl_s(value) if ttl_s else None)
+            self._wake_all(lock, waiters)  # a reader that missed meanwhile waits on this lock
+            return True
+        finally:
+            lock.release_keeping_work()
+
+    def _lock(self, key: str) -> tuple[RenewingLock, str]:
+        """The lock over computing `key`, and the counter of those waiting on it."""
+        lock = RenewingLock(
+            self._redis, f"greenhouse:singleflight:{key}", expire=self._expire_s, auto_renewal=True
+        )
+        return lock, f"greenhouse:singleflight:{key}:waiters"
 
     def _lead(
         self,

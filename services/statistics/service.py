@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from services.errors import PermanentError, ValidationError
 from services.statistics.repositories import ForumRepository, IdentificationRepository
@@ -14,6 +14,11 @@ from services.statistics.repositories import ForumRepository, IdentificationRepo
 TRENDING_POSTS_PER_WEEK = 5
 ONLINE_WINDOW = timedelta(minutes=15)
 SCOPE = re.compile(r"^(all|overview|identification|forum:\d+|user:\d+)$")
+# A cached statistic's name: overview, forum:N, user:N, identification:DAYS; `:online` after the
+# overview or a forum is its online count.
+NAME = re.compile(
+    r"(?P<kind>overview|forum|user|identification)(?::(?P<id>-?\d+))?(?P<online>:online)?"
+)
 
 
 class Cache(Protocol):
@@ -24,6 +29,15 @@ class Cache(Protocol):
     ) -> tuple[Any, bool]: ...
 
     def invalidate(self, patterns: list[str]) -> list[str]: ...
+
+
+@runtime_checkable
+class WarmCache(Cache, Protocol):
+    """A cache that knows which statistics are read and expiring, and refreshes one in place."""
+
+    def expiring(self, *, read_within_s: float, lead_s: float, limit: int) -> list[str]: ...
+
+    def refresh(self, name: str, ttl_s: int, compute: Callable[[], Any]) -> bool: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,26 +85,16 @@ class StatisticsService:
         self._ttls = ttls
 
     def forum_overview(self) -> Statistic:
-        return self._with_online("overview", self._ttls.overview_s, self._site_totals, None)
+        return self._with_online("overview")
 
     def forum_detail(self, forum_id: int) -> Statistic:
-        return self._with_online(
-            f"forum:{forum_id}", self._ttls.forum_s, lambda: self._forum_totals(forum_id), forum_id
-        )
+        return self._with_online(f"forum:{forum_id}")
 
     def user_summary(self, user_id: int) -> Statistic:
-        return Statistic(
-            *self._cached(f"user:{user_id}", self._ttls.user_s, lambda: self._user_totals(user_id))
-        )
+        return Statistic(*self._cached(f"user:{user_id}"))
 
     def identification_summary(self, days: int = 7) -> Statistic:
-        return Statistic(
-            *self._cached(
-                f"identification:{days}",
-                self._ttls.identification_s,
-                lambda: self._identification_totals(days),
-            )
-        )
+        return Statistic(*self._cached(f"identification:{days}"))
 
     def invalidate(self, scope: str) -> Statistic:
         """Drop one scope's cached statistics: all, overview, identification, forum:N, user:N."""
@@ -111,23 +115,54 @@ class StatisticsService:
             cached=False,
         )
 
-    def _with_online(
-        self, name: str, ttl_s: int, compute: Callable[[], dict[str, Any]], forum_id: int | None
-    ) -> Statistic:
+    def expiring(self, *, read_within_s: float, lead_s: float, limit: int) -> list[str]:
+        """Statistics read within `read_within_s` whose cached values end within `lead_s` (or
+        are gone), soonest first: what a warmer recomputes now."""
+        return self._warm_cache().expiring(read_within_s=read_within_s, lead_s=lead_s, limit=limit)
+
+    def refresh(self, name: str) -> bool:
+        """Recompute the cached statistic `name` (as `expiring` names it) in place, readers
+        never missing it; False when it is being computed elsewhere right now."""
+        ttl_s, compute = self._recipe(name)
+        return self._warm_cache().refresh(name, ttl_s, compute)
+
+    def _warm_cache(self) -> WarmCache:
+        if not isinstance(self._cache, WarmCache):
+            raise TypeError(f"{type(self._cache).__name__} cannot say what to warm")
+        return self._cache
+
+    def _with_online(self, name: str) -> Statistic:
         """A statistic joined with its online count, which is cached for less time."""
-        totals, cached = self._cached(name, ttl_s, compute)
-        online, online_cached = self._cached(
-            f"{name}:online", self._ttls.online_s, lambda: self._online(forum_id)
-        )
+        totals, cached = self._cached(name)
+        online, online_cached = self._cached(f"{name}:online")
         computed_at = min(totals["computed_at"], online["computed_at"])
         return Statistic({**totals, **online, "computed_at": computed_at}, cached and online_cached)
 
     # --- computations (cache misses) ---
-    def _cached(
-        self, name: str, ttl_s: int, compute: Callable[[], dict[str, Any]]
-    ) -> tuple[dict[str, Any], bool]:
-        value, cached = self._cache.get_or_compute(name, ttl_s, compute)
+    def _cached(self, name: str) -> tuple[dict[str, Any], bool]:
+        value, cached = self._cache.get_or_compute(name, *self._recipe(name))
         return value, cached
+
+    def _recipe(self, name: str) -> tuple[int, Callable[[], dict[str, Any]]]:
+        """How long the statistic `name` stays cached, and how it is computed."""
+        parts = NAME.fullmatch(name)
+        shape = (parts["kind"], parts["id"] is not None, bool(parts["online"])) if parts else None
+        n = int(parts["id"] or 0) if parts else 0
+        ttls = self._ttls
+        match shape:
+            case ("overview", False, False):
+                return ttls.overview_s, self._site_totals
+            case ("overview", False, True):
+                return ttls.online_s, lambda: self._online(None)
+            case ("forum", True, False):
+                return ttls.forum_s, lambda: self._forum_totals(n)
+            case ("forum", True, True):
+                return ttls.online_s, lambda: self._online(n)
+            case ("user", True, False):
+                return ttls.user_s, lambda: self._user_totals(n)
+            case ("identification", True, False):
+                return ttls.identification_s, lambda: self._identification_totals(n)
+        raise ValidationError(f"no statistic is named {name!r}")
 
     def _stamp(self) -> str:
         return self._now().isoformat()
