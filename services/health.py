@@ -23,7 +23,6 @@ _UNKNOWN_WORKER: dict[str, Any] = {
 }
 
 
-
 class Heartbeat:
     """`beat(name)` marks a component alive for `ttl_s`; `age_s(name)` says how long ago."""
 
