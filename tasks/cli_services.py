@@ -115,7 +115,9 @@ def services_set(name: str, assignments: tuple[str, ...]) -> None:
 
     try:
         values = parse_assignments(list(assignments))
-        config = ConfigStore(_redis()).set(registry.default_config(name), values)
+        config = ConfigStore(_redis()).set(
+            registry.default_config(name), values, check=registry.check
+        )
     except ValidationError as exc:
         raise click.UsageError(str(exc)) from None
     rescheduled = reschedule(app, config)

@@ -4,7 +4,7 @@ operators store in Redis (`greenhouse services set NAME key=value`), read again 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -103,9 +103,18 @@ class ConfigStore:
                 continue
         return current
 
-    def set(self, config: ServiceConfig, values: Mapping[str, Any]) -> ServiceConfig:
-        """Check `values` against the service and store them; the configuration now in force."""
+    def set(
+        self,
+        config: ServiceConfig,
+        values: Mapping[str, Any],
+        *,
+        check: Callable[[ServiceConfig], None] | None = None,
+    ) -> ServiceConfig:
+        """Check `values` against the service (and `check`) and store them; the configuration
+        now in force."""
         updated = apply(self.load(config), values)
+        if check is not None:
+            check(updated)
         mapping = {key: json.dumps(value) for key, value in values.items()}
         self._redis.hset(f"{self._prefix}:{config.name}", mapping=mapping)  # type: ignore[arg-type]
         return updated

@@ -51,6 +51,13 @@ def build(container: Container, config: ServiceConfig) -> BackgroundService:
     return builder(container, config)
 
 
+def check(config: ServiceConfig) -> None:
+    """The service's own check of settings that go together (its module's `check`, if any)."""
+    module = importlib.import_module(_builders[config.name].partition(":")[0])
+    if (checker := getattr(module, "check", None)) is not None:
+        checker(config)
+
+
 for _name, _module in {
     "stats-warmer": "warmer",
     "health-monitor": "monitor",

@@ -53,12 +53,7 @@ class StatisticsWarmer(BackgroundService):
         self._last: dict[str, Any] = {}
 
     def configure(self) -> None:
-        lead_s = float(self.options["lead_s"])
-        if lead_s <= self.policy.interval_s:  # a value could end between two runs
-            raise ValidationError(
-                f"lead_s ({lead_s:g}) must exceed interval_s ({self.policy.interval_s:g}) "
-                "plus a run's duration, or statistics expire between runs"
-            )
+        check(ServiceConfig(name=self.service_id, policy=self.policy, options=self.options))
 
     def update(self) -> int:
         due = self._statistics.expiring(
@@ -89,6 +84,16 @@ class StatisticsWarmer(BackgroundService):
         except Exception as exc:
             log.warning("statistic %s not refreshed (%s: %s)", name, type(exc).__name__, exc)
             return FAILED
+
+
+def check(config: ServiceConfig) -> None:
+    """Refuse a lead that a value could outlive between two runs."""
+    lead_s = float(config.options["lead_s"])
+    if lead_s <= config.policy.interval_s:
+        raise ValidationError(
+            f"lead_s ({lead_s:g}) must exceed interval_s ({config.policy.interval_s:g}) "
+            "plus a run's duration, or statistics expire between runs"
+        )
 
 
 def build(container: Container, config: ServiceConfig) -> StatisticsWarmer:

@@ -116,3 +116,6 @@ def test_the_cli_pauses_resumes_and_lists_a_service(
     with pytest.raises(subprocess.CalledProcessError) as refused:
         greenhouse("services", "set", "retention", "interval_s=soon", database_url=database_url)
     assert "interval_s must be like" in refused.value.stderr
+    with pytest.raises(subprocess.CalledProcessError) as refused:  # settings that go together
+        greenhouse("services", "set", "stats-warmer", "interval_s=60", database_url=database_url)
+    assert "lead_s (25) must exceed interval_s (60)" in refused.value.stderr
