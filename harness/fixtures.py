@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from harness import postgres
 from harness.sandbox import Sandbox
 from harness.servers import FaultyRedis
 from harness.workers import Workers
@@ -74,3 +75,19 @@ def faulty_workers(
     pool = Workers(redis_url=faulty_redis.url, database_url=database_url, log_dir=tmp_path / "log")
     yield pool
     pool.stop_all()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated database of each kind (PostgreSQL: a scratch database, dropped after; skipped
+    where none is reachable)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'any.db'}"
+        db.upgrade(url)
+        yield url
+        return
+    if not postgres.reachable():
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    with postgres.scratch_database() as url:
+        db.upgrade(url)
+        yield url

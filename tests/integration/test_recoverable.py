@@ -6,11 +6,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from harness import postgres
 from services import db
 from services.delivery.deadletters import DeadLetter
 from services.delivery.recoverable import RecoverableLetters
@@ -19,21 +17,12 @@ NOW = datetime.now(UTC)
 DAY = timedelta(days=1)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def letters(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecoverableLetters]:
-    """The table of a migrated database of each kind (PostgreSQL: a scratch one, dropped)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'recoverable.db'}"
-        db.upgrade(url)
-        yield RecoverableLetters(db.session_factory(db.make_engine(url)))
-        return
-    if not postgres.reachable():
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    with postgres.scratch_database() as url:
-        db.upgrade(url)
-        engine = db.make_engine(url)
-        yield RecoverableLetters(db.session_factory(engine))
-        engine.dispose()
+@pytest.fixture
+def letters(any_database_url: str) -> Iterator[RecoverableLetters]:
+    """The table of a migrated database of each kind."""
+    engine = db.make_engine(any_database_url)
+    yield RecoverableLetters(db.session_factory(engine))
+    engine.dispose()
 
 
 def _letter(task_id: str, **overrides: object) -> DeadLetter:

@@ -14,9 +14,7 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from harness import postgres
 from harness.workers import Workers
-from services import db
 from services.background.config import ConfigStore
 from services.background.registry import default_config
 from services.background.runner import run_service
@@ -54,21 +52,6 @@ class Seeded:
 
     def count(self) -> int:
         return sum(len(getattr(self, kind)) for kind in KINDS)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated database of each kind (PostgreSQL: a scratch database, dropped after)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'retention.db'}"
-        db.upgrade(url)
-        yield url
-        return
-    if not postgres.reachable():
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    with postgres.scratch_database() as url:
-        db.upgrade(url)
-        yield url
 
 
 @pytest.fixture
@@ -159,9 +142,9 @@ def _left(sessions: sessionmaker[Session], client: redis.Redis, seeded: Seeded) 
 
 
 def test_cleanup_removes_exactly_what_is_past_retention(
-    graph: Callable[[str], Container], any_database: str
+    graph: Callable[[str], Container], any_database_url: str
 ) -> None:
-    container = graph(any_database)
+    container = graph(any_database_url)
     seeded = _seed(container.sessions, container.redis, old=3)
     report = run_service(container, {"name": "retention"})
     assert (report.ok, report.items) == (True, seeded.past().count())
@@ -172,9 +155,9 @@ def test_cleanup_removes_exactly_what_is_past_retention(
 
 
 def test_a_bounded_run_removes_at_most_its_limit_and_the_next_run_continues(
-    graph: Callable[[str], Container], any_database: str
+    graph: Callable[[str], Container], any_database_url: str
 ) -> None:
-    container = graph(any_database)
+    container = graph(any_database_url)
     seeded = _seed(container.sessions, container.redis, old=7)  # 7 or 8 past of each kind
     limits = {"batch_size": 2, "max_per_run": 5}
     ConfigStore(container.redis).set(default_config("retention"), limits)

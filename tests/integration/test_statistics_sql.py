@@ -3,7 +3,6 @@
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 import services.statistics.models  # noqa: F401  (the tables on Base.metadata)
-from harness import postgres
 from localkit.seed import seed
 from services import db
 from services.identification.records import IdentificationRecord, SqlIdentificationRecords
@@ -20,23 +18,12 @@ from services.statistics.sql import SqlForumRepository, SqlIdentificationReposit
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated database of each kind (PostgreSQL: a scratch database, dropped after)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'stats.db'}"
-        db.upgrade(url)
-        engine = db.make_engine(url)
-        yield engine
-        engine.dispose()
-        return
-    if not postgres.reachable():
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    with postgres.scratch_database() as url:
-        db.upgrade(url)
-        engine = db.make_engine(url)
-        yield engine
-        engine.dispose()
+@pytest.fixture
+def engine(any_database_url: str) -> Iterator[Engine]:
+    """A migrated database of each kind."""
+    engine = db.make_engine(any_database_url)
+    yield engine
+    engine.dispose()
 
 
 def _rows(engine: Engine, table: str) -> list[dict[str, Any]]:
