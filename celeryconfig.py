@@ -125,11 +125,7 @@ beat_scheduler = "tasks.scheduler:GreenhouseScheduler"  # RedBeat that outlives 
 redbeat_redis_url = _redis_url
 redbeat_key_prefix = "greenhouse:redbeat:"  # entries greenhouse:redbeat:<name>
 redbeat_lock_key = "greenhouse:redbeat:lock"
-redbeat_redis_options = {  # beat's own client: timeouts like every other
-    "socket_timeout": _settings.redis_socket_timeout_s,
-    "socket_connect_timeout": _settings.redis_connect_timeout_s,
-    "health_check_interval": _settings.redis_health_check_interval_s,
-}
+redbeat_redis_options = _redis_socket  # beat's own client: timeouts like every other
 # Any number of beats may run: one holds the lock; a standby takes over this long after it dies.
 redbeat_lock_timeout = _settings.beat_lock_timeout_s
 beat_max_loop_interval = _settings.beat_max_loop_interval_s  # renews the lock well within it

@@ -13,7 +13,7 @@ from typing import Any
 import redis
 from celery import Celery
 from redbeat import RedBeatSchedulerEntry
-from redbeat.schedulers import ensure_conf, get_redis
+from redbeat.schedulers import ensure_conf
 
 from beat_schedule import service_entry
 from services.background.config import ServiceConfig
@@ -27,6 +27,7 @@ if tonumber(ARGV[1]) <= claimed then return 0 end
 redis.call('HSET', KEYS[1], 'claimed_tick', ARGV[1])
 return 1
 """
+NEVER_RUN = datetime(2000, 1, 1, tzinfo=UTC)
 SENDER = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -56,34 +57,19 @@ def stamped(entry: RedBeatSchedulerEntry) -> RedBeatSchedulerEntry:
 
 
 def with_overrides(schedule: dict[str, dict[str, Any]], configs: list[ServiceConfig]) -> dict:
-    """beat_schedule.py's entries with each service's stored interval and `enabled`."""
+    """beat_schedule.py's entries with each service's stored interval and `enabled`, each due at
+    once when beat first stores it (RedBeat keeps the stored last run of an entry it has; a new
+    one would otherwise wait a whole interval)."""
     live = dict(schedule)
     for config in configs:
-        name = f"service:{config.name}"
-        if name in live:
-            live[name] = service_entry(
-                config.name, interval_s=config.policy.interval_s, enabled=config.enabled
-            )
-    return live
+        if f"service:{config.name}" in live:
+            live[f"service:{config.name}"] = entry_for(config)
+    return {name: {**entry, "last_run_at": NEVER_RUN} for name, entry in live.items()}
 
 
-def unstored(app: Celery, schedule: dict[str, dict[str, Any]]) -> list[str]:
-    """The entries of `schedule` beat has never stored (a first deployment, a new service)."""
-    ensure_conf(app)
-    client: redis.Redis = get_redis(app)
-    return [
-        name
-        for name in schedule
-        if not client.exists(RedBeatSchedulerEntry.generate_key(app, name))
-    ]
-
-
-def due_now(app: Celery, names: list[str]) -> None:
-    """Make the entries `names` due at the next tick (RedBeat makes a new one wait an interval)."""
-    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
-    for name in names:
-        key = RedBeatSchedulerEntry.generate_key(app, name)
-        RedBeatSchedulerEntry.from_key(key, app=app).reschedule(last_run_at=long_ago)
+def entry_for(config: ServiceConfig) -> dict[str, Any]:
+    """Beat's entry for the service `config` configures."""
+    return service_entry(config.name, interval_s=config.policy.interval_s, enabled=config.enabled)
 
 
 def reschedule(app: Celery, config: ServiceConfig) -> bool:
@@ -95,10 +81,7 @@ def reschedule(app: Celery, config: ServiceConfig) -> bool:
         entry = RedBeatSchedulerEntry.from_key(key, app=app)
     except KeyError:
         return False
-    definition = service_entry(
-        config.name, interval_s=config.policy.interval_s, enabled=config.enabled
-    )
-    updated = RedBeatSchedulerEntry(name=entry.name, app=app, **definition)
+    updated = RedBeatSchedulerEntry(name=entry.name, app=app, **entry_for(config))
     updated.last_run_at = entry.last_run_at  # the next run is due one new interval after it
     updated.save()
     return True

@@ -21,7 +21,6 @@ from redbeat import RedBeatScheduler
 from redbeat.schedulers import LUA_EXTEND_TO_SCRIPT, get_redis
 
 from services.background import registry
-from services.background.config import ConfigStore
 from services.health import Heartbeat
 from tasks import beat_entries
 from tasks.startup import start_local_redis_if_unconfigured
@@ -49,13 +48,11 @@ class GreenhouseScheduler(RedBeatScheduler):
 
     def setup_schedule(self) -> None:
         """beat_schedule.py's entries, with the service settings operators stored."""
-        store = ConfigStore(get_redis(self.app))
-        configs = [store.load(registry.default_config(name)) for name in registry.names()]
+        client = get_redis(self.app)
+        configs = [registry.live_config(client, name) for name in registry.names()]
         conf = self.app.redbeat_conf
         conf.schedule = beat_entries.with_overrides(conf.schedule, configs)
-        new = beat_entries.unstored(self.app, conf.schedule)
         super().setup_schedule()
-        beat_entries.due_now(self.app, new)  # a new service runs once at once, then every interval
 
     def apply_async(self, entry: Any, producer: Any = None, advance: bool = True, **kw: Any) -> Any:
         """Send `entry` unless another beat already sent this tick (then only move it on)."""

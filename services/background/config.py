@@ -11,6 +11,7 @@ from typing import Any
 import redis
 
 from services.background.lifecycle import Policy
+from services.background.state import text
 from services.errors import ValidationError
 
 _POLICY = tuple(f.name for f in fields(Policy))
@@ -90,7 +91,7 @@ class ConfigStore:
 
     def overrides(self, name: str) -> dict[str, Any]:
         stored = self._redis.hgetall(f"{self._prefix}:{name}")
-        return {_text(key): json.loads(value) for key, value in stored.items()}
+        return {text(key) or "": json.loads(value) for key, value in stored.items()}
 
     def load(self, config: ServiceConfig) -> ServiceConfig:
         """`config` (the defaults) with the stored overrides; an override the service no longer
@@ -142,7 +143,3 @@ def _typed(key: str, value: Any, like: Any) -> Any:
 def _as_declared(key: str, value: Any) -> Any:
     """Policy values as Policy types them (`interval_s: 20` declares a float)."""
     return int(value) if key == "max_failures" else float(value)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -9,7 +9,7 @@ from typing import Any
 import redis
 
 from services.background import lifecycle, registry
-from services.background.config import ConfigStore, ServiceConfig
+from services.background.config import ServiceConfig
 from services.background.state import Metrics, ServiceStore
 
 
@@ -38,11 +38,11 @@ class ServiceView:
 
 def overview(client: redis.Redis, *, now: float | None = None) -> list[ServiceView]:
     """Every registered service, by name."""
-    configs, store = ConfigStore(client), ServiceStore(client)
+    store = ServiceStore(client)
     moment = time.time() if now is None else now
     views = []
     for name in registry.names():
-        config = configs.load(registry.default_config(name))
+        config = registry.live_config(client, name)
         status = lifecycle.resumed_if_due(store.status(name), moment)
         state = "disabled" if not config.enabled else lifecycle.skip_reason(status, moment)
         views.append(

@@ -11,9 +11,11 @@ import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+import redis
+
 from beat_schedule import SERVICES
 from services.background.base import BackgroundService
-from services.background.config import ServiceConfig, defaults
+from services.background.config import ConfigStore, ServiceConfig, defaults
 from services.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -43,6 +45,11 @@ def default_config(name: str) -> ServiceConfig:
     if name not in _builders:
         raise ValidationError(f"no service {name!r}; there are: {', '.join(names())}")
     return defaults(name, _defaults[name])
+
+
+def live_config(client: redis.Redis, name: str) -> ServiceConfig:
+    """`name`'s configuration now: its declared defaults with the overrides operators stored."""
+    return ConfigStore(client).load(default_config(name))
 
 
 def build(container: Container, config: ServiceConfig) -> BackgroundService:

@@ -98,12 +98,6 @@ def provider_entry(
     return entry
 
 
-def read_report(client: redis.Redis) -> dict[str, Any] | None:
-    """The latest report, or None when no reporter ran lately."""
-    raw = client.get(REPORT_KEY)
-    return None if raw is None else json.loads(raw)
-
-
 def build(container: Container, config: ServiceConfig) -> QuotaReporter:
     return QuotaReporter(
         config.name,

@@ -9,7 +9,6 @@ import jsonschema
 
 from services.background import registry
 from services.background.base import RunReport, run_once
-from services.background.config import ConfigStore, ServiceConfig
 from services.background.state import ServiceStore
 from services.resilience.lock import RenewingLock
 from services.schema import check
@@ -38,16 +37,11 @@ SCHEMA: dict[str, Any] = {
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
-def configuration(container: Container, name: str) -> ServiceConfig:
-    """`name`'s configuration now: beat_schedule.py's defaults with the stored overrides."""
-    return ConfigStore(container.redis).load(registry.default_config(name))
-
-
 def run_service(container: Container, payload: dict[str, Any]) -> RunReport:
     """Run the service `payload["name"]` once, unless it is disabled or running elsewhere."""
     check(_VALIDATOR, payload)
     name = payload["name"]
-    config = configuration(container, name)
+    config = registry.live_config(container.redis, name)
     if not config.enabled:
         return RunReport(service=name, ran=False, skipped="disabled by configuration")
     lock = RenewingLock(

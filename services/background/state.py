@@ -39,7 +39,7 @@ class ServiceStore:
     def status(self, service_id: str) -> Status:
         """The stored status; an operator's pause (`hold`) overrides it until resumed."""
         values = self._redis.hmget(self.key(service_id), [*_STATUS, "held"])
-        raw = dict(zip([*_STATUS, "held"], (_text(v) for v in values), strict=True))
+        raw = dict(zip([*_STATUS, "held"], (text(v) for v in values), strict=True))
         status = Status(
             failures=int(raw["failures"] or 0),
             not_before=float(raw["not_before"] or 0),
@@ -96,13 +96,13 @@ class ServiceStore:
 
     def health(self, service_id: str) -> dict[str, Any]:
         """What the service reported of its health after its last run."""
-        raw = _text(self._redis.hget(self.key(service_id), "health"))
+        raw = text(self._redis.hget(self.key(service_id), "health"))
         return dict(json.loads(raw)) if raw else {}
 
     def metrics(self, service_id: str) -> Metrics:
         names = ("runs", "failures_total", "items", "last_run_at", "last_duration_s")
         raw = self._redis.hmget(self.key(service_id), [*names, "last_success_at"])
-        runs, failures, items, run_at, duration, success_at = (_text(v) for v in raw)
+        runs, failures, items, run_at, duration, success_at = (text(v) for v in raw)
         return Metrics(
             runs=int(runs or 0),
             failures=int(failures or 0),
@@ -113,7 +113,8 @@ class ServiceStore:
         )
 
 
-def _text(value: Any) -> str | None:
+def text(value: Any) -> str | None:
+    """A Redis reply as text (clients may or may not decode)."""
     return value.decode() if isinstance(value, bytes) else value
 
 
