@@ -5,7 +5,8 @@ from kombu import Exchange, Queue
 from beat_schedule import SCHEDULE
 from services.delivery import priority
 from services.delivery.transport import leased_transport_for
-from services.settings import load
+from services.settings import DEFAULT_THREADS, load
+from tasks.backend import backend_url
 
 _settings = load()
 # REDIS_URL, else the local kit's embedded server: the worker and beat start it at start-up
@@ -14,7 +15,8 @@ _redis_url = _settings.redis_url_or_embedded
 
 # --- where messages and results live ---
 broker_url = _settings.broker_url or _redis_url  # amqp:// works too; priorities are normalised
-result_backend = _settings.result_backend or _redis_url  # results expire (result_expires)
+# Results expire (result_expires); on Redis, stored without MULTI/EXEC (tasks/backend.py).
+result_backend = backend_url(_settings.result_backend or _redis_url)
 broker_connection_retry_on_startup = True  # a worker started before Redis waits instead of dying
 include = [
     "tasks.diagnostic",
@@ -107,11 +109,18 @@ result_expires = _settings.result_expires_s  # results are for pick-up, not stor
 result_extended = False  # keep task arguments out of the result backend
 
 # --- workers ---
-worker_concurrency = _settings.worker_concurrency or None  # None = one process per CPU
+# Identification waits on HTTP: its worker runs threads (WORKER_POOL=threads, docker-compose);
+# statistics and maintenance keep prefork, one process per CPU.
+worker_pool = _settings.worker_pool
+worker_concurrency = _settings.worker_concurrency or (
+    None if worker_pool == "prefork" else DEFAULT_THREADS
+)
 worker_max_memory_per_child = _settings.worker_max_memory_per_child_kb  # contain leaks
-worker_send_task_events = True  # Flower sees every task
-task_send_sent_event = True  # ...including ones still queued
-task_track_started = True  # STARTED shows up in Flower and in results
+# Task events cost a PUBLISH each: a worker sends them while Flower asks (it does every 5 s;
+# tasks/steps.py stops them 30 s after the last ask), or always with WORKER_SEND_TASK_EVENTS.
+worker_send_task_events = _settings.worker_send_task_events
+task_send_sent_event = _settings.task_send_sent_event  # queued tasks in Flower: a PUBLISH each
+task_track_started = _settings.task_track_started  # a STARTED result write per task
 task_annotations = {
     "*": {
         # Celery's own retry bookkeeping (worker-lost retries use these too).

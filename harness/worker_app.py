@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
 
 from harness import probe_service
 from services.background import registry
@@ -59,6 +62,21 @@ def slow_once(key: str, *, seconds: float) -> int:
     _redis().rpush(f"{key}:pids", os.getpid())
     if run == 1:
         time.sleep(seconds)
+    return run
+
+
+@app.task(name="tests.hang_once")
+def hang_once(key: str, *, seconds: float) -> int:
+    """The first run hangs in Python for `seconds` (noting a soft time limit that stops it)."""
+    run = int(_redis().incr(key))
+    if run == 1:
+        deadline = time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline:
+                time.sleep(0.05)
+        except SoftTimeLimitExceeded:
+            _redis().set(f"{key}:stopped", threading.current_thread().name)
+            raise
     return run
 
 

@@ -19,7 +19,11 @@ from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUEUES = "identification,statistics,maintenance,default"
+# Identification waits on HTTP: threads. Statistics and maintenance compute: prefork.
+WORKERS = (
+    ("identification", "identification", "threads"),
+    ("background", "statistics,maintenance,default", "prefork"),
+)
 
 
 @dataclass
@@ -73,11 +77,12 @@ def running_stack(settings: Settings, *, flower: bool = True) -> Iterator[Stack]
         if settings.sandbox_mode:
             start_sandbox(stack)
         level = settings.log_level
-        sup.start(
-            "worker",
-            stack.celery("worker", "-Q", QUEUES, "-n", "greenhouse@%h", "--loglevel", level),
-            env=stack.env(),
-        )
+        for name, queues, pool in WORKERS:  # as docker-compose runs them
+            sup.start(
+                f"worker-{name}",
+                stack.celery("worker", "-Q", queues, "-n", f"{name}@%h", "--loglevel", level),
+                env={**stack.env(), "WORKER_POOL": pool},
+            )
         sup.start("beat", stack.celery("beat", "--loglevel", level), env=stack.env())
         if flower:
             sup.start("flower", stack.celery("flower"), env=_flower_env(stack))
@@ -120,14 +125,14 @@ def _flower_env(stack: Stack) -> dict[str, str]:
 
 
 def wait_for_worker(stack: Stack, *, timeout_s: float = 90.0) -> None:
-    """Block until a worker answers a control ping (or a child dies)."""
+    """Block until every worker answers a control ping (or a child dies)."""
     from tasks.app import app
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         stack.supervisor.check()
-        if app.control.ping(timeout=0.5):
+        if len(app.control.ping(timeout=0.5)) >= len(WORKERS):
             return
     raise TimeoutError(
-        f"no worker answered within {timeout_s:g}s; see {stack.settings.var_dir}/log"
+        f"not every worker answered within {timeout_s:g}s; see {stack.settings.var_dir}/log"
     )

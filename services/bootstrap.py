@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TypedDict, Unpack
 
 import httpx
-from redis import Redis
+from redis import BlockingConnectionPool, Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -95,14 +95,20 @@ class Container:
 
 
 def redis_client(url: str, settings: Settings, *, timeout_s: float | None = None) -> Redis:
-    """A Redis client with timeouts, keepalive and idle-connection health checks."""
-    return Redis.from_url(
+    """A Redis client with timeouts, keepalive and idle-connection health checks, and a bounded
+    pool: each task a process runs at once may hold three connections (its own and one per
+    provider call); past that, a caller waits for one up to the socket timeout."""
+    socket_timeout_s = timeout_s or settings.redis_socket_timeout_s
+    pool = BlockingConnectionPool.from_url(
         url,
-        socket_timeout=timeout_s or settings.redis_socket_timeout_s,
+        max_connections=3 * settings.threads_per_process + 8,
+        timeout=socket_timeout_s,
+        socket_timeout=socket_timeout_s,
         socket_connect_timeout=timeout_s or settings.redis_connect_timeout_s,
         socket_keepalive=True,
         health_check_interval=settings.redis_health_check_interval_s,
     )
+    return Redis(connection_pool=pool)
 
 
 def dead_letter_store(settings: Settings, engine: Engine | None = None) -> SqlDeadLetterStore:
@@ -188,7 +194,9 @@ class _RealParts:
     def engine(self) -> Engine:
         if "engine" in self.overrides:
             return self.overrides["engine"]
-        engine = make_engine(self.settings.sqlalchemy_url)
+        # A session per call, held for one INSERT: a few connections serve many threads.
+        size = min(self.settings.threads_per_process, 10)
+        engine = make_engine(self.settings.sqlalchemy_url, pool_size=size, max_overflow=size)
         self.closers.append(engine.dispose)
         return engine
 
@@ -203,8 +211,13 @@ class _RealParts:
             journal=self.settings.var_dir / "dead-letters.jsonl",
         )
 
+    @property
+    def calls_per_provider(self) -> int:
+        """Calls one process may have in flight to each provider: one per task it runs."""
+        return self.settings.provider_pool_size or self.settings.threads_per_process
+
     def pools(self) -> ProviderPools:
-        pools = ProviderPools(max_workers=self.settings.provider_pool_size)
+        pools = ProviderPools(max_workers=self.calls_per_provider)
         self.closers.append(pools.shutdown)
         return pools
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Insert, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -42,9 +43,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def insert_once(session: Session, table: type[Base], values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING (PostgreSQL or SQLite); False when the row existed."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    result = session.execute(dialect.insert(table).values(values).on_conflict_do_nothing())
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = _insert_once(session.get_bind().dialect.name, table)
+    result = session.connection().execute(statement, values)
+    return bool(result.rowcount)
+
+
+@functools.cache
+def _insert_once(dialect: str, table: type[Base]) -> Insert:
+    # Built once and compiled once: one is run for every identification.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table.__table__).on_conflict_do_nothing()  # type: ignore[arg-type]
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -14,6 +14,12 @@ def _setting(env: str, default: Any, doc: str, parse: Callable[[str], Any] = str
     return field(default=default, metadata={"env": env, "doc": doc, "parse": parse})
 
 
+def _flag(raw: str) -> bool:
+    if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"expected true or false, not {raw!r}")
+    return raw.lower() in ("true", "1", "yes")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Every knob Greenhouse has; `Settings.from_env()` is the only reader of os.environ."""
@@ -39,11 +45,37 @@ class Settings:
     embedded_redis_port: int = _setting(
         "EMBEDDED_REDIS_PORT", 6390, "Port of the embedded Redis when REDIS_URL is unset", int
     )
+    worker_pool: str = _setting(
+        "WORKER_POOL",
+        "prefork",
+        "Worker pool: prefork (CPU work) or threads (the identification worker: it waits on HTTP)",
+    )
     worker_concurrency: int = _setting(
-        "WORKER_CONCURRENCY", 0, "Pool processes per worker; 0 = one per CPU", int
+        "WORKER_CONCURRENCY",
+        0,
+        "Processes (prefork) or threads per worker; 0 = one process per CPU, or 64 threads",
+        int,
     )
     worker_max_memory_per_child_kb: int = _setting(
         "WORKER_MAX_MEMORY_PER_CHILD_KB", 512_000, "Pool child is replaced above this RSS", int
+    )
+    worker_send_task_events: bool = _setting(
+        "WORKER_SEND_TASK_EVENTS",
+        False,
+        "Task events always; false = only while Flower (or `celery events`) asks for them",
+        _flag,
+    )
+    task_send_sent_event: bool = _setting(
+        "TASK_SEND_SENT_EVENT",
+        False,
+        "Producers announce every task they queue (a PUBLISH each)",
+        _flag,
+    )
+    task_track_started: bool = _setting(
+        "TASK_TRACK_STARTED",
+        False,
+        "Store a STARTED state when a task begins (a result write each)",
+        _flag,
     )
     task_soft_time_limit_s: float = _setting(
         "TASK_SOFT_TIME_LIMIT_S", 240.0, "Soft time limit: the task gets an exception", float
@@ -131,7 +163,10 @@ class Settings:
         "PROVIDER_DEADLINE_S", 20.0, "A provider with no answer by then counts as failed", float
     )
     provider_pool_size: int = _setting(
-        "PROVIDER_POOL_SIZE", 8, "Threads per process calling each provider (one pool each)", int
+        "PROVIDER_POOL_SIZE",
+        0,
+        "Threads (and HTTP connections) per process calling each provider; 0 = the concurrency",
+        int,
     )
     plant_id_breaker_fail_max: int = _setting(
         "PLANT_ID_BREAKER_FAIL_MAX",
@@ -229,9 +264,19 @@ class Settings:
         return self.redis_url or local_redis_url(self.embedded_redis_port)
 
     @property
+    def threads_per_process(self) -> int:
+        """Tasks one worker process runs at once: its threads, or 1 for a prefork child."""
+        if self.worker_pool in ("prefork", "solo"):
+            return 1
+        return self.worker_concurrency or DEFAULT_THREADS
+
+    @property
     def sandbox_mode(self) -> bool:
         """True when a provider has no key, so `up`/`demo` start the API sandbox."""
         return not (self.plant_id_api_key and self.plantnet_api_key)
+
+
+DEFAULT_THREADS = 64  # a threads worker's concurrency when WORKER_CONCURRENCY is 0
 
 
 def local_redis_url(port: int) -> str:

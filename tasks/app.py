@@ -3,6 +3,7 @@
 from celery import Celery
 from celery.app.amqp import AMQP
 
+from tasks.events import EventsOnDemand
 from tasks.steps import LeaseStep
 
 
@@ -16,5 +17,6 @@ class GreenhouseAMQP(AMQP):
 app = Celery("greenhouse", task_cls="tasks.base:GreenhouseTask", amqp=GreenhouseAMQP)
 app.config_from_object("celeryconfig")
 app.steps["consumer"].add(LeaseStep)  # renews the lease of every message a worker holds
+app.steps["consumer"].add(EventsOnDemand)  # task events only while Flower asks for them
 
 import tasks.hooks  # noqa: E402,F401  (connects the signal receivers)

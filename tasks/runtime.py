@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
+from typing import Any
 
 from services.bootstrap import Container, bootstrap
 from services.settings import load
 
 _lock = threading.Lock()
 _built: tuple[int, Container] | None = None
+_worker: dict[str, Any] = {}  # the pool this worker really runs, whatever the settings say
+
+
+def configure_worker(*, pool: str, concurrency: int) -> None:
+    """Size this process's clients for the worker's pool (its command line may override
+    WORKER_POOL and WORKER_CONCURRENCY)."""
+    _worker.update(worker_pool=pool, worker_concurrency=concurrency)
 
 
 def container() -> Container:
@@ -19,7 +28,7 @@ def container() -> Container:
     if _built is None or _built[0] != pid:
         with _lock:
             if _built is None or _built[0] != pid:
-                _built = (pid, bootstrap(load()))
+                _built = (pid, bootstrap(dataclasses.replace(load(), **_worker)))
     return _built[1]
 
 

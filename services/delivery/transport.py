@@ -70,6 +70,7 @@ class _LeasedChannelMixin:
     Client: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._clients: dict[int, redis.Redis] = {}  # by pool: see _create_client
         super().__init__(*args, **kwargs)
         self.connected_at = time.monotonic()
         # close() disconnects the channel's pools and forgets the connection's parameters.
@@ -77,8 +78,7 @@ class _LeasedChannelMixin:
 
     def lease_client(self) -> redis.Redis:
         """A client that outlives this channel (for the lease renewer and late acks)."""
-        client: redis.Redis = self.Client(connection_pool=self._lasting_pool)
-        return client
+        return self._client_over(self._lasting_pool)
 
     @contextmanager
     def conn_or_acquire(self, client: redis.Redis | None = None) -> Iterator[redis.Redis]:
@@ -87,6 +87,20 @@ class _LeasedChannelMixin:
             return
         with super().conn_or_acquire(client) as conn:  # type: ignore[misc]
             yield conn
+
+    def _create_client(self, asynchronous: bool = False) -> redis.Redis:
+        # kombu builds a new client for every acknowledgement and publish; redis-py's client
+        # is thread-safe and costly to build (its response-callback table), so reuse one.
+        if asynchronous:
+            client: redis.Redis = super()._create_client(asynchronous=True)  # type: ignore[misc]
+            return client
+        return self._client_over(self.pool)  # type: ignore[attr-defined]
+
+    def _client_over(self, pool: redis.ConnectionPool) -> redis.Redis:
+        cached = self._clients.get(id(pool))
+        if cached is None or cached.connection_pool is not pool:
+            cached = self._clients[id(pool)] = self.Client(connection_pool=pool)
+        return cached
 
 
 class LeasedChannel(_LeasedChannelMixin, kombu_redis.Channel):

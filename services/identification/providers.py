@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from services.errors import PermanentError, TransientError, classify_http, parse_retry_after
+from services.identification.http import PerThreadClient
 from services.identification.payload import IdentifyRequest
 
 CHUNK_BYTES = 64 * 1024  # an upload's pieces: the deadline is checked between them
@@ -52,11 +53,13 @@ class Provider(ABC):
 
 
 def http_client(*, connect_timeout_s: float, read_timeout_s: float) -> httpx.Client:
-    """One pooled client per provider per process."""
+    """One client per provider per process, sending from a client per thread (http.py), each
+    connection kept alive for reuse."""
     # httpx logs every request URL at INFO, and PlantNet's URL carries the API key.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     timeout = httpx.Timeout(read_timeout_s, connect=connect_timeout_s)
-    return httpx.Client(timeout=timeout, limits=httpx.Limits(max_connections=32))
+    limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+    return PerThreadClient(timeout=timeout, limits=limits)
 
 
 def send(

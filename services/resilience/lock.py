@@ -1,10 +1,11 @@
 """Single-flight across processes: one computes, the others wait for its cached result.
 
-Built on python-redis-lock, with its pitfalls closed: the renewal thread no longer dies silently
-on a Redis error (it logs and retries), a lock that expired before release no longer throws the
-finished work away (NotAcquired at release is logged), `reset_all` is never called (it would break
-live holders), and waiters never block in Redis longer than `poll_s`, far below the client's socket
-timeout, nor past the holder's expiry (a frozen holder is replaced the moment its lock lapses).
+Built on python-redis-lock, with its pitfalls closed: renewal no longer dies silently on a Redis
+error (it logs and retries) and takes one thread per process, not one per lock; a lock that
+expired before release no longer throws the finished work away (NotAcquired at release is
+logged); `reset_all` is never called (it would break live holders); and waiters never block in
+Redis longer than `poll_s`, far below the client's socket timeout, nor past the holder's expiry
+(a frozen holder is replaced the moment its lock lapses).
 A holder that lost its lock and returns late cannot overwrite the newer answer: each write carries
 a fencing token from the lock's Redis clock, and the cache keeps the newest. A cache write that
 fails keeps the answer it was given. When the lock cannot be had within `wait_s`, `LockTimeout`
@@ -24,6 +25,7 @@ import redis_lock
 
 from services.errors import TransientError
 from services.resilience.cache import JsonCache
+from services.resilience.renewer import RENEWER
 
 log = logging.getLogger(__name__)
 
@@ -37,39 +39,19 @@ return n
 """
 
 
-RENEW_RETRY_S = 0.25  # after a failed renewal, the next try
-
-
 class LockTimeout(TransientError):
     """The same work is in progress elsewhere and did not finish within the wait."""
 
 
 class RenewingLock(redis_lock.Lock):
-    """redis_lock.Lock whose renewal survives Redis errors and whose release keeps the work."""
+    """redis_lock.Lock renewed by the process's one renewer thread (services/resilience/
+    renewer.py), surviving Redis errors, and whose release keeps the work."""
 
-    @staticmethod
-    def _lock_renewer(name: str, lockref: Any, interval: float, stop: Any) -> None:
-        # A missed renewal leaves a third of the expiry: try again soon, not a whole interval
-        # later (by then the lock has lapsed and another process computes the same thing).
-        wait, failing = interval, False
-        while not stop.wait(timeout=wait):
-            lock = lockref()
-            if lock is None:
-                return
-            try:
-                lock.extend(expire=lock._expire)
-            except redis_lock.NotAcquired:
-                log.warning("lock %s expired while held; renewal stops", name)
-                return
-            except redis.RedisError as exc:
-                if not failing:
-                    log.warning("could not renew lock %s (%s); retrying", name, exc)
-                wait, failing = min(interval, RENEW_RETRY_S), True
-            else:
-                if failing:
-                    log.warning("lock %s renewed again", name)
-                wait, failing = interval, False
-            del lock
+    def _start_lock_renewer(self) -> None:
+        RENEWER.hold(self, interval_s=self._lock_renewal_interval)
+
+    def _stop_lock_renewer(self) -> None:
+        RENEWER.drop(self)
 
     def release_keeping_work(self) -> None:
         """Release; a lock lost meanwhile is logged, not raised."""

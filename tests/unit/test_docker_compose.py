@@ -117,3 +117,19 @@ def test_a_worker_container_checks_its_own_heartbeat_and_nothing_else() -> None:
 def test_the_beat_container_checks_the_scheduler_only() -> None:
     options = _health_options(_healthcheck(SERVICES["beat"]))
     assert options["components"] == ("scheduler",)
+
+
+def test_identification_waits_on_threads_and_the_rest_computes_on_prefork() -> None:
+    pools = {}
+    for name, service in APP_SERVICES.items():
+        command = service["command"]
+        if command[:4] == ["celery", "-A", "tasks", "worker"]:
+            environment = {
+                **COMPOSE["x-greenhouse"]["environment"],
+                **service.get("environment", {}),
+            }
+            assert "-P" not in command and "--pool" not in command  # the setting decides
+            pools[name] = (environment.get("WORKER_POOL", "prefork"), _queues_of(command))
+    assert pools["worker-identification"] == ("threads", {"identification"})
+    assert pools["worker-background"][0] == "prefork"
+    assert "identification" not in pools["worker-background"][1]
