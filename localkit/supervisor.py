@@ -62,6 +62,17 @@ class Supervisor:
             if code is not None:
                 raise ChildDied(f"{child.name} exited with {code}; see {child.log_path}")
 
+    def stop(self, child: Child) -> None:
+        """Stop one child: SIGTERM, then SIGKILL if it outlives the timeout."""
+        _signal_group(child.process, signal.SIGTERM)
+        try:
+            child.process.wait(self.stop_timeout_s)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in time; killing it", child.name)
+        _signal_group(child.process, signal.SIGKILL)
+        child.process.wait()
+        self.children.remove(child)
+
     def stop_all(self) -> None:
         """SIGTERM each group (newest first), then SIGKILL whatever outlives the timeout."""
         for child in reversed(self.children):
