@@ -37,7 +37,7 @@ PREFORK_TASKS = 60
 
 
 def run(redis_url: str, seed: int) -> list[Row]:
-    command, pool_env = _compose_worker()
+    command, pool_env = compose_worker()
     workdir = Path(tempfile.mkdtemp(prefix="greenhouse-bench-scale-"))
     with Supervisor(log_dir=workdir) as supervisor, _sandbox(supervisor) as sandbox_url:
         env = _env(redis_url, sandbox_url, workdir)
@@ -81,7 +81,8 @@ class Figures:
         self.rate, self.rss_mb, self.cpu_ms = rate, rss_mb, cpu_ms
 
 
-def _compose_worker() -> tuple[list[str], dict[str, str]]:
+def compose_worker() -> tuple[list[str], dict[str, str]]:
+    """docker-compose's identification worker: its command, and the pool settings it sets."""
     service = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"][
         "worker-identification"
     ]

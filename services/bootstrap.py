@@ -97,11 +97,12 @@ class Container:
 def redis_client(url: str, settings: Settings, *, timeout_s: float | None = None) -> Redis:
     """A Redis client with timeouts, keepalive and idle-connection health checks, and a bounded
     pool: each task a process runs at once may hold three connections (its own and one per
-    provider call); past that, a caller waits for one up to the socket timeout."""
+    provider call), and at least 64 (threads of the process's own, waiters blocked on a lock);
+    past that, a caller waits for one up to the socket timeout."""
     socket_timeout_s = timeout_s or settings.redis_socket_timeout_s
     pool = BlockingConnectionPool.from_url(
         url,
-        max_connections=3 * settings.threads_per_process + 8,
+        max_connections=max(64, 3 * settings.threads_per_process + 8),
         timeout=socket_timeout_s,
         socket_timeout=socket_timeout_s,
         socket_connect_timeout=timeout_s or settings.redis_connect_timeout_s,
@@ -137,7 +138,7 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
             providers=guarded,
             flight=overrides.get("identification_flight")
             or real.flight(real.cache("identification", ttl_s=settings.identification_cache_ttl_s)),
-            records=overrides.get("records") or SqlIdentificationRecords(real.sessions),
+            records=overrides.get("records") or SqlIdentificationRecords(real.engine),
             pools=overrides.get("pools") or real.pools(),
             deadline_s=settings.provider_deadline_s,
             full_ttl_s=settings.identification_cache_ttl_s,
@@ -194,9 +195,12 @@ class _RealParts:
     def engine(self) -> Engine:
         if "engine" in self.overrides:
             return self.overrides["engine"]
-        # A session per call, held for one INSERT: a few connections serve many threads.
-        size = min(self.settings.threads_per_process, 10)
-        engine = make_engine(self.settings.sqlalchemy_url, pool_size=size, max_overflow=size)
+        # A session per call, held for one INSERT: a few connections serve many threads. SQLite
+        # takes one writer at a time and makes the others sleep (up to 100 ms a try): one
+        # connection, and threads queue for it instead.
+        url = self.settings.sqlalchemy_url
+        size = 1 if url.startswith("sqlite") else min(self.settings.threads_per_process, 10)
+        engine = make_engine(url, pool_size=size, max_overflow=0 if size == 1 else size)
         self.closers.append(engine.dispose)
         return engine
 

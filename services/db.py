@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Insert, create_engine, event
+from sqlalchemy import Connection, Engine, Insert, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -41,10 +41,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def insert_once(session: Session, table: type[Base], values: dict[str, Any]) -> bool:
+def insert_once(connection: Connection, table: type[Base], values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING (PostgreSQL or SQLite); False when the row existed."""
-    statement = _insert_once(session.get_bind().dialect.name, table)
-    result = session.connection().execute(statement, values)
+    result = connection.execute(_insert_once(connection.dialect.name, table), values)
     return bool(result.rowcount)
 
 

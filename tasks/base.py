@@ -63,6 +63,7 @@ class GreenhouseTask(Task):
     caller priorities."""
 
     Request = GreenhouseRequest
+    resultrepr_maxsize = 200  # the "succeeded" log line; the whole result is in the backend
     # Expected outcomes: logged without a traceback (the dead-letter line says it all).
     throws = (PermanentError,)
 

@@ -69,10 +69,17 @@ def describe(consumer: Any, settings: Settings) -> WorkerInfo:
     return WorkerInfo(
         nodename=consumer.hostname,
         queues=sorted(consumer.app.amqp.queues.consume_from),
-        pool=getattr(pool_cls, "__module__", str(pool_cls)).rsplit(".", 1)[-1],
+        pool=pool_name(pool_cls),
         concurrency=int(getattr(worker, "concurrency", 0) or 0),
         pid=os.getpid(),
         host=socket.gethostname(),
         at=time.time(),
         ttl_s=settings.worker_heartbeat_ttl_s,
     )
+
+
+def pool_name(pool: Any) -> str:
+    """prefork, threads, solo…: as WORKER_POOL and `-P` name it, from a name or a pool class."""
+    name = pool if isinstance(pool, str) else getattr(pool, "__module__", str(pool))
+    name = name.rsplit(".", 1)[-1]
+    return {"thread": "threads", "processes": "prefork"}.get(name, name)

@@ -26,7 +26,7 @@ from services.delivery import configcheck, priority
 from services.delivery.causes import cause_of
 from services.delivery.deadletters import DeadLetter, now
 from services.delivery.replay import replay_of
-from tasks import deadlines, heartbeats, runtime  # noqa: F401  (their receivers connect)
+from tasks import deadlines, heartbeats, runtime  # deadlines, heartbeats: receivers connect
 from tasks.startup import start_local_redis_if_unconfigured
 
 log = logging.getLogger(__name__)
@@ -51,15 +51,10 @@ def refuse_unsafe_configuration(**_: Any) -> None:
 @worker_init.connect
 def size_clients_for_the_pool(sender: Any, **_: Any) -> None:
     """Provider threads, HTTP and Redis connections follow the tasks a process runs at once."""
-    pool = sender.pool_cls
-    name = pool if isinstance(pool, str) else pool.__module__.rsplit(".", 1)[-1]
-    pool_name = POOL_NAMES.get(name, name)
-    runtime.configure_worker(pool=pool_name, concurrency=int(sender.concurrency))
-    if pool_name == "threads":  # Celery enforces time limits only in prefork and gevent
+    pool = heartbeats.pool_name(sender.pool_cls)
+    runtime.configure_worker(pool=pool, concurrency=int(sender.concurrency))
+    if pool == "threads":  # Celery enforces time limits only in prefork and gevent
         deadlines.watch(default_limit_s=current_app.conf.task_soft_time_limit)
-
-
-POOL_NAMES = {"thread": "threads", "processes": "prefork"}
 
 
 @worker_ready.connect

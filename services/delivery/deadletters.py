@@ -150,7 +150,7 @@ class SqlDeadLetterStore(DeadLetterStore):
             "replay_of": letter.replay_of,
         }
         with self._sessions.begin() as session:
-            insert_once(session, DeadLetterRow, values)
+            insert_once(session.connection(), DeadLetterRow, values)
             query = select(DeadLetterRow.id).where(DeadLetterRow.task_id == letter.task_id)
             return int(session.scalars(query).one())
 

@@ -6,8 +6,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import Boolean, DateTime, Engine, Float, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, insert_once
 
@@ -57,9 +57,10 @@ class IdentificationRecords(ABC):
 class SqlIdentificationRecords(IdentificationRecords):
     """Records in the `identifications` table (INSERT … ON CONFLICT DO NOTHING)."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
     def add(self, record: IdentificationRecord) -> bool:
-        with self._sessions.begin() as session:
-            return insert_once(session, IdentificationRow, record.__dict__)
+        # One statement per identification: a connection, not an ORM session, is enough.
+        with self._engine.begin() as connection:
+            return insert_once(connection, IdentificationRow, record.__dict__)

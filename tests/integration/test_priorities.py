@@ -55,7 +55,8 @@ def _record(label: str, priority: int | None = None) -> dict[str, Any]:
 def test_high_priority_tasks_overtake_a_backlog_of_low_ones(
     workers: Workers, redis_client: redis.Redis, broker_env: dict[str, str]
 ) -> None:
-    workers.start(queues="default", concurrency=1, env=broker_env)
+    # STARTED is stored only when configured: here it shows the worker is busy.
+    workers.start(queues="default", concurrency=1, env={**broker_env, "TASK_TRACK_STARTED": "1"})
     (busy,) = _enqueue([_record("busy") | {"kwargs": {"seconds": 4.0}}], broker_env)
     eventually(lambda: app.AsyncResult(busy).state == "STARTED", what="the worker to be busy")
     lows = [_record(f"low-{i}", priority=0) for i in range(200)]

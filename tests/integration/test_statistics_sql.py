@@ -112,7 +112,7 @@ def _record(
 
 
 def test_identification_totals_match_the_raw_rows(engine: Engine) -> None:
-    records = SqlIdentificationRecords(db.session_factory(engine))
+    records = SqlIdentificationRecords(engine)
     species = ["Bellis perennis", "Quercus robur", "Rosa canina"]
     for n in range(40):
         records.add(
