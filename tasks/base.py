@@ -79,6 +79,13 @@ class GreenhouseTask(Task):
                 raise
             self._retry_later(exc, verdict.min_delay_s)
 
+    @property
+    def caller_priority(self) -> int:
+        """The running task's priority on the caller's scale, 0 (low) … 9 (high)."""
+        native = (self.request.delivery_info or {}).get("priority")
+        on_redis = priority.is_redis_url(str(self.app.conf.broker_url))
+        return priority.clamp(priority.from_broker(native, redis=on_redis))
+
     @functools.cached_property
     def _signature(self) -> inspect.Signature:
         return inspect.signature(self.run)

@@ -13,7 +13,7 @@ import redis
 from harness.observe import eventually
 from harness.servers import FaultyRedis, start_embedded_redis
 from services.resilience.cache import JsonCache
-from services.resilience.lock import LockTimeout, SingleFlight
+from services.resilience.lock import LockTimeout, RenewingLock, SingleFlight
 
 
 def _flight(url: str, **options: float) -> SingleFlight:
@@ -199,3 +199,18 @@ def test_with_a_separate_cache_redis_waiters_read_the_value_there() -> None:
     finally:
         locks_server.stop()
         cache_server.stop()
+
+
+def test_forty_locks_held_at_once_are_renewed_by_one_thread(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    locks = [RenewingLock(client, f"many-{n}", expire=1, auto_renewal=True) for n in range(40)]
+    threads_before = threading.active_count()
+    assert all(lock.acquire(blocking=False) for lock in locks)
+    try:
+        assert threading.active_count() <= threads_before + 1  # python-redis-lock: +40
+        time.sleep(2.5)  # more than twice the expiry: each was renewed at least twice
+        assert all(client.exists(lock._name) for lock in locks)
+    finally:
+        for lock in locks:
+            lock.release()
+    assert not any(client.exists(lock._name) for lock in locks)
