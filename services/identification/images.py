@@ -1,38 +1,141 @@
-"""Image checks: the bytes must decode as the JPEG or PNG their magic number announces.
+"""Photos prepared once: verified, upright, at most `max_side_px`, re-encoded as a bare JPEG.
 
 A valid magic number followed by garbage, or a photo cut short in transit, is refused here
-instead of costing a call to each provider. Memory stays small whatever the photo: a JPEG is
-decoded at an eighth of its size, a PNG is verified chunk by chunk (every CRC, through IEND)
-without inflating its pixels.
+instead of costing a call to each provider. A big JPEG is decoded at a reduced scale (libjpeg's
+DCT scaling, far cheaper than decoding every pixel and resizing); a PNG is verified chunk by
+chunk (every CRC, through IEND) before its pixels are inflated. What leaves the host is pixels
+only: no EXIF (GPS, camera, time), no comment, no ICC profile.
 """
 
 from __future__ import annotations
 
 import io
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from PIL import Image
+from PIL import Image, ImageOps
+
+from services.errors import ValidationError
 
 MAX_PIXELS = 64_000_000  # beyond any phone camera, far below a decompression bomb
 # Pillow's verify stops at IEND without reading its CRC: a PNG cut short there would pass.
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+CORRUPT = "does not decode as a JPEG or PNG image (truncated or corrupt)"
+TOO_BIG = f"over the {MAX_PIXELS // 10**6}-megapixel limit"
+WHITE = (255, 255, 255)
+# The perceptual hash: the photo's luma averaged over an 8x8 grid, one bit per cell (brighter
+# than the mean or not). An exact-match key must survive a re-encode, and every bit is a coin
+# that noise can flip when a cell sits near the threshold: measured on 40 smooth synthetic
+# photos in six sizes and qualities, 64 bits kept 34 of 40 stable where a 256-bit dHash kept
+# none. Bits of different photos still differ by 7 or more, and the key adds organs and place.
+HASH_GRID = 8
+# A coarse key can be shared by two different pictures, so a cached answer is served only when
+# its pictures look the same: 16x16 luma thumbnails differing by at most this much per pixel, on
+# average (0-255). Re-encoded copies measured 0.4 at most; different photos 15 or more.
+THUMBNAIL_SIDE = 16
+SAME_PICTURE_MAX_DIFF = 4.0
 
 
-def decode_problem(image: bytes) -> str | None:
-    """Why `image` is not a whole JPEG or PNG, or None when it is one."""
+@dataclass(frozen=True, kw_only=True)
+class Prepared:
+    """A photo as the providers get it, and the upright picture its fingerprint is taken from."""
+
+    jpeg: bytes
+    perceptual: bytes  # HASH_GRID² bits: the same for the same picture at another size or quality
+    thumbnail: bytes  # THUMBNAIL_SIDE² luma bytes: tells pictures sharing a hash apart
+
+
+def prepare(image: bytes, *, max_side_px: int, jpeg_quality: int) -> Prepared:
+    """Decode, verify, orient, flatten, downscale and re-encode; ValidationError says why not."""
+    picture = _open(image)
     try:
-        with Image.open(io.BytesIO(image), formats=("JPEG", "PNG")) as picture:
-            width, height = picture.size
-            if width * height > MAX_PIXELS:
-                return f"{width}x{height} pixels, over the {MAX_PIXELS // 10**6}-megapixel limit"
-            if picture.format == "JPEG":
-                picture.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-                picture.load()
-            else:
-                picture.verify()
-                if PNG_END not in image:
-                    raise ValueError("no complete IEND chunk")
+        rgb = _reduced(picture, max_side_px=max_side_px)
     except Image.DecompressionBombError:
-        return f"over the {MAX_PIXELS // 10**6}-megapixel limit"
+        raise ValidationError(TOO_BIG) from None
     except Exception:  # Pillow raises many kinds for bad bytes; all mean the same here
-        return "does not decode as a JPEG or PNG image (truncated or corrupt)"
-    return None
+        raise ValidationError(CORRUPT) from None
+    out = io.BytesIO()
+    # No exif, icc_profile or comment passed: Pillow writes none of them.
+    rgb.save(out, format="JPEG", quality=jpeg_quality)
+    thumbnail = rgb.convert("L").resize((THUMBNAIL_SIDE,) * 2, Image.Resampling.BOX).tobytes()
+    return Prepared(jpeg=out.getvalue(), perceptual=perceptual_hash(rgb), thumbnail=thumbnail)
+
+
+def same_pictures(ours: Sequence[bytes], theirs: Sequence[bytes]) -> bool:
+    """Whether two requests' thumbnails show the same pictures (at any size or quality)."""
+    if len(ours) != len(theirs):
+        return False
+    return all(
+        len(a) == len(b) and sum(map(_gap, a, b)) <= SAME_PICTURE_MAX_DIFF * len(a)
+        for a, b in zip(ours, theirs, strict=True)
+    )
+
+
+def _gap(a: int, b: int) -> int:
+    return abs(a - b)
+
+
+def perceptual_hash(picture: Image.Image) -> bytes:
+    """One bit per cell of an 8x8 grid: is its mean luma above the whole picture's?"""
+    grid = picture.convert("L").convert("F").resize((HASH_GRID, HASH_GRID), Image.Resampling.BOX)
+    cells = array("f", grid.tobytes())
+    mean = sum(cells) / len(cells)
+    bits = sum(1 << index for index, cell in enumerate(cells) if cell > mean)
+    return bits.to_bytes(HASH_GRID * HASH_GRID // 8, "big")
+
+
+def _open(image: bytes) -> Image.Image:
+    try:
+        picture = Image.open(io.BytesIO(image), formats=("JPEG", "PNG"))
+        width, height = picture.size
+        if width * height > MAX_PIXELS:
+            raise ValidationError(f"{width}x{height} pixels, {TOO_BIG}")
+        if picture.format == "PNG":
+            picture.verify()  # every chunk's CRC; leaves `picture` unusable, so open it again
+            if not image.endswith(PNG_END):
+                raise ValueError("no complete IEND chunk")
+            picture = Image.open(io.BytesIO(image), formats=("PNG",))
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError:
+        raise ValidationError(TOO_BIG) from None
+    except Exception:
+        raise ValidationError(CORRUPT) from None
+    return picture
+
+
+def _reduced(picture: Image.Image, *, max_side_px: int) -> Image.Image:
+    width, height = picture.size
+    scale = min(1.0, max_side_px / max(width, height))  # never upscaled
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if picture.format == "JPEG":
+        picture.draft("RGB", size)  # decodes at 1/2, 1/4 or 1/8 scale, never below `size`
+    picture.load()
+    rgb = _flattened(picture)
+    if rgb.size != size:
+        rgb = rgb.resize(size, Image.Resampling.BOX)  # area averaging: OpenCV's INTER_AREA
+    upright = ImageOps.exif_transpose(rgb, in_place=False) if _turned(picture) else rgb
+    upright.info.clear()  # Pillow 11+ would carry a JPEG comment or XMP over to the new file
+    return upright
+
+
+def _turned(picture: Image.Image) -> bool:
+    try:
+        return picture.getexif().get(0x0112, 1) not in (1, None)  # 0x0112: Orientation
+    except Exception:  # an unreadable EXIF block: keep the pixels as stored
+        return False
+
+
+def _flattened(picture: Image.Image) -> Image.Image:
+    if picture.mode == "RGB":
+        return picture
+    has_alpha = "A" in picture.getbands() or "transparency" in picture.info
+    if not has_alpha:
+        if picture.mode.startswith("I"):  # 16-bit PNG: to 8 bits before colour conversion
+            picture = picture.point(lambda value: value / 256).convert("L")
+        return picture.convert("RGB")
+    rgba = picture.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, WHITE)
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    return flat

@@ -13,13 +13,17 @@ from typing import Any
 import jsonschema
 
 from services.errors import ValidationError
-from services.identification.images import decode_problem
+from services.identification.images import Prepared, prepare
 from services.schema import check
 
 MAX_IMAGES = 5
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # five of them make the 50 MB ceiling on a whole request
 ORGANS = ("auto", "leaf", "flower", "fruit", "bark")
 MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+# Pl@ntNet resizes what it gets to 1280 px on the long side (never upscaling) and recommends
+# JPEG quality 90 (my.plantnet.org/doc/faq); Plant.id's own client sends at most 1500 px.
+MAX_SIDE_PX = 1280
+JPEG_QUALITY = 90
 PLACE_TOGETHER = "latitude, longitude: give both or neither"
 _MAX_BASE64_CHARS = (MAX_IMAGE_BYTES + 2) // 3 * 4 + 64  # the data-URL prefix fits too
 
@@ -77,12 +81,14 @@ _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 class IdentifyRequest:
     """A validated identification request; `fingerprint` keys the cache and the lock."""
 
-    images: tuple[bytes, ...]
+    images: tuple[bytes, ...]  # prepared: upright JPEGs, at most MAX_SIDE_PX, no metadata
     organs: tuple[str, ...]
     latitude: float | None
     longitude: float | None
     request_id: str | None
-    fingerprint: str
+    fingerprint: str  # the same pictures at any size or quality, organs and place
+    thumbnails: tuple[bytes, ...] = ()  # to tell pictures sharing a fingerprint apart
+    exact_fingerprint: str = ""  # these very photos: the key when the fingerprint is shared
 
     @property
     def media_types(self) -> tuple[str, ...]:
@@ -94,21 +100,29 @@ def media_type(image: bytes) -> str | None:
     return next((kind for magic, kind in MAGIC.items() if image.startswith(magic)), None)
 
 
-def parse(payload: Any) -> IdentifyRequest:
-    """Validate a task's keyword arguments; ValidationError names the first problem."""
+def parse(
+    payload: Any, *, max_side_px: int = MAX_SIDE_PX, jpeg_quality: int = JPEG_QUALITY
+) -> IdentifyRequest:
+    """Validate a task's keyword arguments and prepare its photos; ValidationError names the
+    first problem."""
     check(_VALIDATOR, payload)
-    images = tuple(_decode(index, text) for index, text in enumerate(payload["images"]))
-    organs = tuple(payload.get("organs") or ["auto"] * len(images))
-    if len(organs) != len(images):
-        raise ValidationError(f"organs: {len(organs)} given for {len(images)} images")
+    photos = tuple(
+        _prepared(index, _decode(index, text), max_side_px=max_side_px, jpeg_quality=jpeg_quality)
+        for index, text in enumerate(payload["images"])
+    )
+    organs = tuple(payload.get("organs") or ["auto"] * len(photos))
+    if len(organs) != len(photos):
+        raise ValidationError(f"organs: {len(organs)} given for {len(photos)} images")
     latitude, longitude = _place(payload.get("latitude"), payload.get("longitude"))
     return IdentifyRequest(
-        images=images,
+        images=tuple(photo.jpeg for photo in photos),
         organs=organs,
         latitude=latitude,
         longitude=longitude,
         request_id=payload.get("request_id"),
-        fingerprint=_fingerprint(images, organs, latitude, longitude),
+        fingerprint=_fingerprint([p.perceptual for p in photos], organs, latitude, longitude),
+        thumbnails=tuple(photo.thumbnail for photo in photos),
+        exact_fingerprint=_fingerprint([p.jpeg for p in photos], organs, latitude, longitude),
     )
 
 
@@ -132,17 +146,22 @@ def _decode(index: int, text: str) -> bytes:
         raise ValidationError(f"images[{index}]: {_mb(len(image))} decoded, over the 10 MB limit")
     if media_type(image) is None:
         raise ValidationError(f"images[{index}]: not a JPEG or PNG image")
-    if problem := decode_problem(image):
-        raise ValidationError(f"images[{index}]: {problem}")
     return image
 
 
+def _prepared(index: int, image: bytes, *, max_side_px: int, jpeg_quality: int) -> Prepared:
+    try:
+        return prepare(image, max_side_px=max_side_px, jpeg_quality=jpeg_quality)
+    except ValidationError as problem:
+        raise ValidationError(f"images[{index}]: {problem}") from None
+
+
 def _fingerprint(
-    images: tuple[bytes, ...], organs: tuple[str, ...], lat: float | None, lon: float | None
+    pictures: list[bytes], organs: tuple[str, ...], lat: float | None, lon: float | None
 ) -> str:
-    # The same photos, organs and place (to about 1 km) are the same question.
+    # The same pictures, organs and place (to about 1 km) are the same question.
     normalised = {
-        "images": [hashlib.sha256(image).hexdigest() for image in images],
+        "images": [hashlib.sha256(picture).hexdigest() for picture in pictures],
         "organs": list(organs),
         "latitude": None if lat is None else round(lat, 2),
         "longitude": None if lon is None else round(lon, 2),

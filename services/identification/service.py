@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.errors import PermanentError, TransientError, classify
+from services.identification.images import same_pictures
 from services.identification.merge import Identification, SourceReport, merge
 from services.identification.payload import IdentifyRequest
 from services.identification.providers import Provider, ProviderAnswer
@@ -21,6 +22,7 @@ from services.resilience.breaker import BreakerOpen
 from services.resilience.guards import Breaker, Flight
 
 GRACE_S = 0.5  # past the deadline, how long to wait for a call to report that it stopped
+THUMBNAILS = "thumbnails"  # cached beside an answer: which pictures it is for
 
 
 class IdentificationService:
@@ -59,9 +61,18 @@ class IdentificationService:
 
     def answer(self, request: IdentifyRequest) -> Identification:
         """From the cache, from another process's identical request, or from the providers."""
-        data, cached = self._flight.get_or_compute(
-            request.fingerprint, lambda: self._ask(request).to_dict(), ttl_s=self._ttl_for
-        )
+
+        def ask() -> dict[str, Any]:
+            thumbnails = [thumbnail.hex() for thumbnail in request.thumbnails]
+            return self._ask(request).to_dict() | {THUMBNAILS: thumbnails}
+
+        data, cached = self._flight.get_or_compute(request.fingerprint, ask, ttl_s=self._ttl_for)
+        if cached and not _same_pictures(data, request):
+            # Other pictures share the coarse fingerprint: never their answer; these very
+            # photos get a key of their own.
+            key = request.exact_fingerprint
+            data, cached = self._flight.get_or_compute(key, ask, ttl_s=self._ttl_for)
+        data = {key: value for key, value in data.items() if key != THUMBNAILS}
         return replace(Identification.from_dict(data), cached=cached, request_id=request.request_id)
 
     def _ttl_for(self, data: dict[str, Any]) -> int:
@@ -114,6 +125,11 @@ class IdentificationService:
         }
         if remaining and self._quota is not None:
             self._quota.record(remaining)
+
+
+def _same_pictures(data: dict[str, Any], request: IdentifyRequest) -> bool:
+    cached = [bytes.fromhex(thumbnail) for thumbnail in data.get(THUMBNAILS, ())]
+    return same_pictures(cached, request.thumbnails)
 
 
 def _timed_call(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import threading
 
 import pytest
@@ -29,6 +30,19 @@ def _request(photo: int = 1, request_id: str | None = "req-1") -> IdentifyReques
     if request_id:
         payload["request_id"] = request_id
     return parse(payload)
+
+
+def test_another_picture_sharing_the_coarse_fingerprint_never_gets_its_cached_answer() -> None:
+    plant_id, plantnet = FakeProvider("plant_id"), FakeProvider("plantnet")
+    service = wired(providers=[plant_id, plantnet]).identification
+    first, other = _request(photo=1), _request(photo=2)
+    lookalike = dataclasses.replace(other, fingerprint=first.fingerprint)  # a hash collision
+    service.answer(first)
+    answered = service.answer(lookalike)
+    assert not answered.cached
+    assert (len(plant_id.asked), len(plantnet.asked)) == (2, 2)
+    assert service.answer(lookalike).cached  # from its own key
+    assert service.answer(first).cached
 
 
 def test_both_answers_are_merged_and_recorded_once_per_request_id() -> None:

@@ -1,7 +1,10 @@
 import base64
+import io
 
 import pytest
+from PIL import Image
 
+from bench.identification_photos import phone_photo, reencoded
 from localkit.samples import sample_jpeg, sample_png
 from services.errors import ValidationError
 from services.identification.payload import parse
@@ -15,7 +18,20 @@ def test_a_valid_payload_becomes_a_request_with_default_organs() -> None:
     photos = [_b64(sample_png(1)), _b64(sample_jpeg(2))]
     request = parse({"images": photos, "latitude": 48.85, "longitude": 2.35})
     assert request.organs == ("auto", "auto")
-    assert request.media_types == ("image/png", "image/jpeg")
+    assert request.media_types == ("image/jpeg", "image/jpeg")  # every photo is prepared
+
+
+def test_photos_are_sent_prepared_at_the_configured_size() -> None:
+    photo = _b64(phone_photo(1, width_px=1600, height_px=1200))
+    request = parse({"images": [photo]}, max_side_px=400, jpeg_quality=70)
+    assert Image.open(io.BytesIO(request.images[0])).size == (400, 300)
+
+
+def test_a_resent_copy_at_another_size_or_quality_has_the_same_fingerprint() -> None:
+    photo = phone_photo(2, width_px=2000, height_px=1500)
+    copy = reencoded(photo, side_px=800, quality=60, fmt="JPEG")
+    first, again = (parse({"images": [_b64(image)]}) for image in (photo, copy))
+    assert first.fingerprint == again.fingerprint
 
 
 def test_a_data_url_prefix_is_accepted() -> None:
