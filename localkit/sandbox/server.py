@@ -1,7 +1,9 @@
 """A local HTTP server imitating Plant.id v3 and PlantNet v2, so nothing needs API keys.
 
 Answers are derived from the image bytes, so they repeat; per-provider knobs (set over HTTP at
-`/__sandbox/config`) add latency, hangs, 429s, injected 500s or "not a plant" answers.
+`/__sandbox/config`) add latency, hangs, 429s, injected 500s or "not a plant" answers, a daily
+quota and a rate limit. `/__sandbox/calls`, `/failures`, `/concurrency` (calls in flight and
+the most at once) and `/timeline` (arrival times) say what came in.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from localkit.sandbox import formats
-from localkit.sandbox.state import SandboxState
+from localkit.sandbox.state import Knobs, SandboxState
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 PLANT_ID_PATH = "/plant-id/v3/identification"
+PLANT_ID_USAGE_PATH = "/plant-id/v3/usage_info"
 PLANTNET_PREFIX = "/plantnet/v2/identify/"
 
 
@@ -75,6 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
             api_key = self.headers.get("Api-Key", "")
             reply = partial(formats.plant_id_reply, api_key=api_key, query=query, body=body)
             self._identify("plant_id", reply)
+        elif (method, path) == ("GET", PLANT_ID_USAGE_PATH):
+            self._usage_info("plant_id")
         elif method == "POST" and path.startswith(PLANTNET_PREFIX) and "/" not in project:
             reply = partial(
                 formats.plantnet_reply,
@@ -101,35 +106,66 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(int(length))
 
     def _identify(self, provider: str, answer: Callable[..., formats.Reply]) -> None:
-        call, knobs = self._sandbox.state.begin(provider)
+        state = self._sandbox.state
+        call, knobs = state.begin(provider)
+        try:
+            refusal = state.refusal(provider, knobs)
+            if refusal is not None:  # a gateway's 429: at once, before any work
+                state.count_failure(provider)
+                headers = refusal.headers | state.quota_headers(provider)
+                self._send(HTTPStatus.TOO_MANY_REQUESTS, refusal.body, headers=headers)
+            else:
+                self._answer(provider, call, knobs, answer)
+        finally:
+            state.end(provider)
+
+    def _answer(
+        self, provider: str, call: int, knobs: Knobs, answer: Callable[..., formats.Reply]
+    ) -> None:
+        state = self._sandbox.state
         pause_s = knobs.hang_s + knobs.latency_ms / 1000
         if pause_s > 0:
             self._sandbox.stopping.wait(pause_s)  # stop() cuts the pause short
         if knobs.rate_limit_retry_after_s is not None:
             retry_after = str(math.ceil(knobs.rate_limit_retry_after_s))
-            self._sandbox.state.count_failure(provider)
+            state.count_failure(provider)
             self._send(
                 HTTPStatus.TOO_MANY_REQUESTS,
                 formats.rate_limited(provider),
-                headers={"Retry-After": retry_after},
+                headers={"Retry-After": retry_after} | state.quota_headers(provider),
             )
         elif knobs.fails(call):
-            self._sandbox.state.count_failure(provider)
+            state.count_failure(provider)
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "sandbox injected failure"})
         elif knobs.broken_body:
-            self._sandbox.state.count_failure(provider)
+            state.count_failure(provider)
             self._send_broken(knobs.broken_body)
         else:
-            self._send(*answer(not_a_plant=knobs.not_a_plant), trickle_s=knobs.trickle_s)
+            status, body = answer(not_a_plant=knobs.not_a_plant)
+            if provider == "plant_id" and status == HTTPStatus.CREATED:
+                state.spend(provider)  # PlantNet's reply spends its own (its body has the count)
+            headers = state.quota_headers(provider)
+            self._send(status, body, headers=headers, trickle_s=knobs.trickle_s)
+
+    def _usage_info(self, provider: str) -> None:
+        """Plant.id's usage_info: credits per window, spending none."""
+        if not self.headers.get("Api-Key", "").strip():
+            self._send(HTTPStatus.UNAUTHORIZED, {"error": "Api-Key header is missing"})
+        else:
+            self._send(HTTPStatus.OK, self._sandbox.state.usage_info(provider))
 
     def _control(self, method: str, path: str, body: bytes) -> None:
         state = self._sandbox.state
-        if (method, path) == ("GET", "/__sandbox/calls"):
-            self._send(HTTPStatus.OK, state.calls())
-        elif (method, path) == ("GET", "/__sandbox/failures"):
-            self._send(HTTPStatus.OK, state.failures())
-        elif (method, path) == ("GET", "/__sandbox/config"):
-            self._send(HTTPStatus.OK, state.knobs())
+        reads: dict[str, Callable[[], dict[str, Any]]] = {
+            "calls": state.calls,
+            "failures": state.failures,
+            "concurrency": state.concurrency,
+            "timeline": state.timeline,
+            "config": state.knobs,
+        }
+        read = reads.get(path.removeprefix("/__sandbox/"))
+        if method == "GET" and read is not None:
+            self._send(HTTPStatus.OK, read())
         elif (method, path) == ("POST", "/__sandbox/config"):
             try:
                 knobs = state.configure(json.loads(body or b"null"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
 import httpx
 
 from services.errors import PermanentError
+from services.identification.allowance import Allowance, from_usage_info
 from services.identification.payload import IdentifyRequest
 from services.identification.providers import (
     Provider,
@@ -16,6 +18,7 @@ from services.identification.providers import (
     json_body,
     raise_for_status,
     send,
+    with_allowance,
 )
 
 DETAILS = "common_names,taxonomy,gbif_id"
@@ -29,6 +32,7 @@ class PlantIdClient(Provider):
     def __init__(self, client: httpx.Client, *, base_url: str, api_key: str) -> None:
         self._client = client
         self._url = base_url.rstrip("/") + "/identification"
+        self._usage_url = base_url.rstrip("/") + "/usage_info"
         self._api_key = api_key
 
     def identify(self, request: IdentifyRequest, *, deadline: float) -> ProviderAnswer:
@@ -47,7 +51,18 @@ class PlantIdClient(Provider):
         )
         response = send(self.name, self._client, http_request, deadline=deadline)
         raise_for_status(self.name, response)
-        return parse_answer(json_body(self.name, response))
+        return with_allowance(parse_answer(json_body(self.name, response)), response.headers)
+
+    def usage(self, *, timeout_s: float) -> Allowance | None:
+        """What is left of the key's credits (`GET /usage_info`, which spends none); None when
+        no window has a limit."""
+        http_request = self._client.build_request(
+            "GET", self._usage_url, headers={"Api-Key": self._api_key}
+        )
+        deadline = time.monotonic() + timeout_s
+        response = send(self.name, self._client, http_request, deadline=deadline)
+        raise_for_status(self.name, response)
+        return from_usage_info(json_body(self.name, response))
 
 
 def parse_answer(body: dict[str, Any]) -> ProviderAnswer:

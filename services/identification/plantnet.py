@@ -15,6 +15,7 @@ from services.identification.providers import (
     json_body,
     raise_for_status,
     send,
+    with_allowance,
 )
 
 
@@ -54,9 +55,10 @@ class PlantNetClient(Provider):
         )
         response = send(self.name, self._client, http_request, deadline=deadline)
         if response.status_code == 404 and "species not found" in response.text.lower():
-            return ProviderAnswer(provider=self.name, is_plant=False)  # a valid "not a plant"
+            not_a_plant = ProviderAnswer(provider=self.name, is_plant=False)  # a valid answer
+            return with_allowance(not_a_plant, response.headers)
         raise_for_status(self.name, response)
-        return parse_answer(json_body(self.name, response))
+        return with_allowance(parse_answer(json_body(self.name, response)), response.headers)
 
 
 def parse_answer(body: dict[str, Any]) -> ProviderAnswer:

@@ -7,14 +7,16 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 
 from services.errors import PermanentError, TransientError, classify_http, parse_retry_after
+from services.identification import allowance
 from services.identification.http import PerThreadClient
 from services.identification.payload import IdentifyRequest
+from services.resilience.ratelimit import Throttled
 
 CHUNK_BYTES = 64 * 1024  # an upload's pieces: the deadline is checked between them
 
@@ -39,6 +41,15 @@ class ProviderAnswer:
     is_plant: bool
     suggestions: tuple[Suggestion, ...] = ()
     remaining_requests: int | None = None
+    daily_limit: int | None = None  # what the provider said its quota is, when it said
+
+
+class RateLimited(Throttled):
+    """The provider answered 429: pause it for every process (`retry_after_s`, 0 if unsaid)."""
+
+    def __init__(self, provider: str, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message, provider=provider, reason="upstream", min_delay_s=retry_after_s)
+        self.retry_after_s = retry_after_s
 
 
 class Provider(ABC):
@@ -132,20 +143,47 @@ def json_body(provider: str, response: httpx.Response) -> Any:
         raise TransientError(f"{provider}: answer is not JSON ({kind[:40]})") from None
 
 
+def with_allowance(answer: ProviderAnswer, headers: httpx.Headers) -> ProviderAnswer:
+    """The answer with what its quota headers say is left (the body's own count first)."""
+    left = allowance.from_headers(headers)
+    if left is None:
+        return answer
+    remaining = answer.remaining_requests
+    return replace(
+        answer,
+        remaining_requests=left.remaining if remaining is None else remaining,
+        daily_limit=left.limit,
+    )
+
+
 def raise_for_status(provider: str, response: httpx.Response) -> None:
-    """429/5xx → TransientError (429 with Retry-After as the minimum delay); 4xx → permanent."""
+    """429 → RateLimited; 5xx → TransientError; other 4xx → permanent."""
     status = response.status_code
     if status < 400:
         return
     retry_after = response.headers.get("Retry-After")
     verdict = classify_http(status, retry_after)
     detail = _detail(response)
+    if status == 429:
+        wait_s = retry_after_s(response.headers)
+        raise RateLimited(provider, f"{provider}: HTTP 429{detail}", retry_after_s=wait_s)
     if verdict.transient:
         raise TransientError(
             f"{provider}: HTTP {status}{detail}", min_delay_s=parse_retry_after(retry_after)
         )
     hint = " (check the API key)" if status in (401, 403) else ""
     raise PermanentError(f"{provider} rejected the request: HTTP {status}{detail}{hint}")
+
+
+def retry_after_s(headers: httpx.Headers) -> float:
+    """Retry-After; else, when the quota headers say nothing is left, the time to their reset."""
+    stated = parse_retry_after(headers.get("Retry-After"))
+    if stated > 0:
+        return stated
+    left = allowance.from_headers(headers)
+    if left is not None and left.remaining == 0 and left.reset_s is not None:
+        return left.reset_s
+    return 0.0
 
 
 def _detail(response: httpx.Response) -> str:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +16,7 @@ import pytest
 from localkit.samples import sample_png
 from localkit.sandbox.catalogue import CATALOGUE
 from localkit.sandbox.server import SandboxServer
+from localkit.sandbox.traffic import Traffic
 
 KEY = "sandbox-test-key"
 
@@ -257,6 +261,8 @@ def test_config_changes_merge_into_the_current_knobs(client: httpx.Client) -> No
         "trickle_s": 0.0,
         "not_a_plant": False,
         "broken_body": None,
+        "daily_quota": None,
+        "max_rps": None,
     }
     assert knobs["plantnet"]["latency_ms"] == 0
 
@@ -268,6 +274,8 @@ def test_config_changes_merge_into_the_current_knobs(client: httpx.Client) -> No
         ({"plantnet": {"latency": 5}}, "plantnet.latency"),
         ({"plantnet": {"error_rate": 2}}, "plantnet.error_rate"),
         ({"plant_id": {"not_a_plant": "yes"}}, "plant_id.not_a_plant"),
+        ({"plant_id": {"daily_quota": 2.5}}, "plant_id.daily_quota"),
+        ({"plantnet": {"max_rps": 0}}, "plantnet.max_rps"),
     ],
 )
 def test_config_rejects_unknown_providers_knobs_and_bad_values_by_name(
@@ -282,3 +290,121 @@ def test_config_rejects_unknown_providers_knobs_and_bad_values_by_name(
 def test_unknown_paths_answer_404_in_json(client: httpx.Client) -> None:
     response = client.get("/plant-id/v2/identification")
     assert response.status_code == 404 and "error" in response.json()
+
+
+def test_plantnet_sends_its_daily_quota_in_ietf_ratelimit_headers(client: httpx.Client) -> None:
+    configure(client, plantnet={"daily_quota": 3})
+    response = plantnet(client, sample_png(30))
+    assert response.json()["remainingIdentificationRequests"] == 2
+    policy, state = response.headers["RateLimit-Policy"], response.headers["RateLimit"]
+    assert policy.startswith('"dailyQuota";q=3;w=86400;pk=:')
+    assert state.startswith('"dailyQuota";r=2;t=')
+    seconds_to_reset = int(state.split(";t=")[1].split(";")[0])
+    assert 0 < seconds_to_reset <= 86400
+
+
+def test_without_a_daily_quota_plantnet_counts_down_from_500_and_states_no_limit(
+    client: httpx.Client,
+) -> None:
+    response = plantnet(client, sample_png(31))
+    assert response.status_code == 200 and response.json()["remainingIdentificationRequests"] == 499
+    assert "RateLimit" not in response.headers and "RateLimit-Policy" not in response.headers
+    configure(client, plant_id={"daily_quota": 3})
+    assert "RateLimit" not in plant_id(client, sample_png(31)).headers  # Plant.id sends none
+
+
+def test_a_spent_daily_quota_answers_429_until_the_reset(client: httpx.Client) -> None:
+    configure(client, plantnet={"daily_quota": 1}, plant_id={"daily_quota": 1})
+    assert plantnet(client, sample_png(32)).status_code == 200
+    refused = plantnet(client, sample_png(32))
+    assert refused.status_code == 429 and refused.json()["message"] == "Daily quota exceeded"
+    assert refused.headers["RateLimit"].startswith('"dailyQuota";r=0;t=')
+    assert plant_id(client, sample_png(32)).status_code == 201
+    credit_limit = plant_id(client, sample_png(32))
+    assert credit_limit.status_code == 429 and "day credit limit" in credit_limit.json()["error"]
+    assert client.get("/__sandbox/failures").json() == {"plant_id": 1, "plantnet": 1}
+
+
+def test_plant_id_usage_info_reports_credits_per_window_without_spending_any(
+    client: httpx.Client,
+) -> None:
+    configure(client, plant_id={"daily_quota": 5})
+    plant_id(client, sample_png(33))
+    usage = client.get("/plant-id/v3/usage_info", headers={"Api-Key": KEY}).json()
+    again = client.get("/plant-id/v3/usage_info", headers={"Api-Key": KEY}).json()
+    assert usage == again
+    assert usage["credit_limits"] == {"day": 5, "week": None, "month": None, "total": None}
+    assert usage["used"]["day"] == 1 and usage["remaining"]["day"] == 4
+    assert usage["can_use_credits"] == {"value": True, "reason": None}
+    assert client.get("/plant-id/v3/usage_info").status_code == 401
+
+
+def test_plant_id_usage_info_without_a_quota_reports_no_limit(client: httpx.Client) -> None:
+    usage = client.get("/plant-id/v3/usage_info", headers={"Api-Key": KEY}).json()
+    assert usage["credit_limits"]["day"] is None and usage["remaining"]["day"] is None
+
+
+def test_max_rps_answers_429_with_retry_after_past_the_rate(client: httpx.Client) -> None:
+    configure(client, plant_id={"max_rps": 0.01})  # one call per 100 s
+    statuses = [plant_id(client, sample_png(34)).status_code for _ in range(2)]
+    refused = plant_id(client, sample_png(34))
+    assert statuses == [201, 429] and refused.status_code == 429
+    assert 95 <= int(refused.headers["Retry-After"]) <= 100
+    assert client.get("/__sandbox/calls").json()["plant_id"] == 3
+    assert plantnet(client, sample_png(34)).status_code == 200  # each provider its own rate
+
+
+def test_max_rps_admits_that_many_calls_in_any_second() -> None:
+    now = [100.0]
+    traffic = Traffic(["p"], clock=lambda: now[0])
+    assert [traffic.over_rate("p", 2.5) for _ in range(2)] == [None, None]
+    assert traffic.over_rate("p", 2.5) == pytest.approx(1.0)
+    now[0] = 100.6
+    assert traffic.over_rate("p", 2.5) == pytest.approx(0.4)
+    now[0] = 101.0  # the first two left the window
+    assert [traffic.over_rate("p", 2.5) for _ in range(3)] == [None, None, pytest.approx(1.0)]
+
+
+def test_concurrency_shows_calls_in_flight_and_the_most_at_once(
+    sandbox: SandboxServer, client: httpx.Client
+) -> None:
+    configure(client, plantnet={"hang_s": 30})
+    threads = [
+        threading.Thread(target=_call_until_cut, args=(sandbox.url, seed)) for seed in (35, 36, 37)
+    ]
+    for thread in threads:
+        thread.start()
+    _wait_for(lambda: client.get("/__sandbox/concurrency").json()["plantnet"]["in_flight"] == 3)
+    configure(client, plantnet={"hang_s": 0})
+    plantnet(client, sample_png(38))
+    concurrency = client.get("/__sandbox/concurrency").json()
+    assert concurrency["plantnet"]["max_in_flight"] == 4
+    assert concurrency["plant_id"] == {"in_flight": 0, "max_in_flight": 0}
+    sandbox.stop()  # cuts the hanging calls short
+    for thread in threads:
+        thread.join(10)
+
+
+def test_the_timeline_gives_each_calls_arrival_on_the_sandbox_clock(client: httpx.Client) -> None:
+    plant_id(client, sample_png(39))
+    plantnet(client, sample_png(39))
+    plant_id(client, sample_png(40))
+    timeline = client.get("/__sandbox/timeline").json()
+    arrivals = timeline["arrivals"]
+    assert len(arrivals["plant_id"]) == 2 and len(arrivals["plantnet"]) == 1
+    assert arrivals["plant_id"][0] <= arrivals["plantnet"][0] <= arrivals["plant_id"][1]
+    assert arrivals["plant_id"][1] <= timeline["now"]
+    client.post("/__sandbox/reset")
+    assert client.get("/__sandbox/timeline").json()["arrivals"] == {"plant_id": [], "plantnet": []}
+
+
+def _call_until_cut(url: str, seed: int) -> None:
+    with httpx.Client(base_url=url, timeout=60.0) as client, contextlib.suppress(httpx.HTTPError):
+        plantnet(client, sample_png(seed))
+
+
+def _wait_for(predicate: Any, *, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
