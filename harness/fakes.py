@@ -16,6 +16,7 @@ from services.background.lifecycle import Status
 from services.bootstrap import Container, Overrides, bootstrap
 from services.delivery.deadletters import DeadLetter, DeadLetterStore
 from services.errors import TransientError
+from services.identification.budget import QuotaBudget
 from services.identification.payload import IdentifyRequest
 from services.identification.providers import Provider, ProviderAnswer, Suggestion
 from services.identification.records import IdentificationRecord, IdentificationRecords
@@ -206,6 +207,28 @@ class InlinePool(Executor):
         return future
 
 
+class FakeLimiter:
+    """Admits every call at once; notes pauses, refunds and reported counts."""
+
+    def __init__(self) -> None:
+        self.paused: dict[str, float] = {}
+        self.refunded: list[str] = []
+        self.synced: dict[str, tuple[int, int | None]] = {}
+
+    def acquire(self, provider: str, *, wait_s: float, keep_share: float = 0.0) -> None:
+        pass
+
+    def pause(self, provider: str, seconds: float) -> float:
+        self.paused[provider] = seconds
+        return seconds
+
+    def refund(self, provider: str) -> None:
+        self.refunded.append(provider)
+
+    def sync(self, provider: str, *, remaining: int, limit: int | None = None) -> None:
+        self.synced[provider] = (remaining, limit)
+
+
 def wired(settings: Settings | None = None, **overrides: Unpack[Overrides]) -> Container:
     """bootstrap()'s graph with a fake at every boundary (override any of them)."""
     fakes: Overrides = {
@@ -219,6 +242,7 @@ def wired(settings: Settings | None = None, **overrides: Unpack[Overrides]) -> C
         "stats_cache": FakeStatsCache(),
         "dead_letters": FakeDeadLetters(),
         "clock": lambda: NOW,
+        "budget": QuotaBudget(FakeLimiter()),
     }
     fakes.update(overrides)
     return bootstrap(settings or Settings(), **fakes)

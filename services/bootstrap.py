@@ -24,6 +24,7 @@ from services.delivery.deadletters import DeadLetterStore, SqlDeadLetterStore
 from services.delivery.retry import RetryPolicy
 from services.delivery.spill import SpillingDeadLetterStore
 from services.health import Heartbeat
+from services.identification.budget import QuotaBudget, Shares, UsageSource
 from services.identification.plantid import PlantIdClient
 from services.identification.plantnet import PlantNetClient
 from services.identification.pool import ProviderPools
@@ -35,6 +36,7 @@ from services.resilience.breaker import CircuitBreaker
 from services.resilience.cache import JsonCache, LocalCache
 from services.resilience.guards import Breaker, Flight
 from services.resilience.lock import SingleFlight
+from services.resilience.ratelimit import Plan, RateLimiter
 from services.settings import Settings
 from services.statistics.cache import StatsCache
 from services.statistics.repositories import ForumRepository, IdentificationRepository
@@ -61,6 +63,7 @@ class Overrides(TypedDict, total=False):
     stats_cache: Cache
     dead_letters: DeadLetterStore
     clock: Callable[[], datetime]
+    budget: QuotaBudget
 
 
 @dataclass(kw_only=True)
@@ -75,6 +78,8 @@ class Container:
     statistics: StatisticsService
     redis: Redis
     breakers: Mapping[str, Breaker]
+    budget: QuotaBudget
+    usage_sources: Sequence[UsageSource]  # providers whose usage endpoint quota-reporter reads
     parts: _RealParts  # built on first use: sessions, cache_redis
     closers: list[Callable[[], object]] = field(default_factory=list)
 
@@ -122,10 +127,13 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
     real = _RealParts(settings, overrides)
     clock = overrides.get("clock") or _utc_now
     guarded = real.guarded_providers()
+    budget = overrides.get("budget") or real.budget()
     return Container(
         settings=settings,
         redis=real.redis,
         breakers={provider.name: breaker for provider, breaker in guarded},
+        budget=budget,
+        usage_sources=[p for p, _ in guarded if isinstance(p, PlantIdClient)],
         parts=real,
         dead_letters=overrides.get("dead_letters") or real.dead_letters(),
         heartbeat=Heartbeat(real.redis),
@@ -145,6 +153,9 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
             partial_ttl_s=settings.identification_partial_ttl_s,
             clock=clock,
             quota=QuotaLog(real.redis),
+            budget=budget,
+            throttle_wait_s=settings.throttle_wait_s,
+            default_pause_s=settings.throttle_default_pause_s,
         ),
         statistics=StatisticsService(
             forums=overrides.get("forums") or SqlForumRepository(real.sessions),
@@ -273,6 +284,26 @@ class _RealParts:
         )
         self.closers.append(client.close)
         return client
+
+    def budget(self) -> QuotaBudget:
+        """Each provider's rate, daily quota and pauses, shared in Redis by every process."""
+        s = self.settings
+        plans = {
+            "plant_id": Plan(
+                per_second=s.plant_id_rps,
+                burst=s.plant_id_burst,
+                per_day=s.plant_id_daily_limit,
+                day_starts_s=s.plant_id_day_starts_s,
+            ),
+            "plantnet": Plan(
+                per_second=s.plantnet_rps,
+                burst=s.plantnet_burst,
+                per_day=s.plantnet_daily_limit,
+                day_starts_s=s.plantnet_day_starts_s,
+            ),
+        }
+        shares = Shares(reserve_share=s.quota_reserve_share, high_priority=s.quota_high_priority)
+        return QuotaBudget(RateLimiter(self.redis, plans), shares=shares)
 
     def breaker(self, provider: str) -> CircuitBreaker:
         settings = self.settings

@@ -153,6 +153,12 @@ class Settings:
     sandbox_port: int = _setting(
         "SANDBOX_PORT", 8765, "Port of the API sandbox `up`/`demo` start when a key is missing", int
     )
+    photo_max_side_px: int = _setting(
+        "PHOTO_MAX_SIDE_PX", 1280, "Photos are downscaled to this longest side before upload", int
+    )
+    photo_jpeg_quality: int = _setting(
+        "PHOTO_JPEG_QUALITY", 90, "JPEG quality of the photos sent to the providers", int
+    )
     provider_connect_timeout_s: float = _setting(
         "PROVIDER_CONNECT_TIMEOUT_S", 3.0, "Connect timeout of provider HTTP calls", float
     )
@@ -185,6 +191,51 @@ class Settings:
     )
     plantnet_breaker_reset_s: float = _setting(
         "PLANTNET_BREAKER_RESET_S", 30.0, "PlantNet's breaker stays open this long", float
+    )
+    plant_id_rps: float = _setting(
+        "PLANT_ID_RPS", 0.0, "Plant.id calls a second across all processes; 0 = no limit", float
+    )
+    plant_id_burst: int = _setting(
+        "PLANT_ID_BURST", 1, "Plant.id calls that may go at once after a quiet spell", int
+    )
+    plant_id_daily_limit: int = _setting(
+        "PLANT_ID_DAILY_LIMIT",
+        0,
+        "Plant.id calls a day; 0 = as its usage_info says (read by quota-reporter)",
+        int,
+    )
+    plant_id_day_starts_s: float = _setting(
+        "PLANT_ID_DAY_STARTS_S", 0.0, "Seconds after 00:00 UTC when Plant.id's day resets", float
+    )
+    plantnet_rps: float = _setting(
+        "PLANTNET_RPS", 0.0, "PlantNet calls a second across all processes; 0 = no limit", float
+    )
+    plantnet_burst: int = _setting(
+        "PLANTNET_BURST", 1, "PlantNet calls that may go at once after a quiet spell", int
+    )
+    plantnet_daily_limit: int = _setting(
+        "PLANTNET_DAILY_LIMIT",
+        0,
+        "PlantNet identifications a day; 0 = as its RateLimit-Policy header says",
+        int,
+    )
+    plantnet_day_starts_s: float = _setting(
+        "PLANTNET_DAY_STARTS_S", 0.0, "Seconds after 00:00 UTC when PlantNet's day resets", float
+    )
+    quota_reserve_share: float = _setting(
+        "QUOTA_RESERVE_SHARE", 0.2, "Share of each daily quota kept for high priorities", float
+    )
+    quota_high_priority: int = _setting(
+        "QUOTA_HIGH_PRIORITY", 7, "Priority (0-9) from which a request may spend the reserve", int
+    )
+    throttle_wait_s: float = _setting(
+        "THROTTLE_WAIT_S", 2.0, "Longest a provider call waits for its rate slot", float
+    )
+    throttle_default_pause_s: float = _setting(
+        "THROTTLE_DEFAULT_PAUSE_S",
+        5.0,
+        "A 429 without Retry-After pauses its provider this long",
+        float,
     )
     breaker_half_open_max_calls: int = _setting(
         "BREAKER_HALF_OPEN_MAX_CALLS", 1, "Trial calls allowed at once, across all processes", int

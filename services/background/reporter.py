@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -14,6 +14,8 @@ import redis
 from services.background.base import BackgroundService
 from services.background.config import ServiceConfig
 from services.background.lifecycle import Policy
+from services.errors import GreenhouseError
+from services.identification.budget import QuotaBudget, UsageSource
 from services.identification.quota import Quota, QuotaLog
 from services.resilience.guards import Breaker
 
@@ -38,15 +40,20 @@ class QuotaReporter(BackgroundService):
         quotas: QuotaLog,
         client: redis.Redis,
         clock: Callable[[], float] = time.time,
+        budget: QuotaBudget | None = None,
+        usage_sources: Sequence[UsageSource] = (),
     ) -> None:
         super().__init__(service_id, policy=policy, options=options)
         self._breakers = breakers
         self._quotas = quotas
         self._redis = client
         self._clock = clock
+        self._budget = budget
+        self._usage_sources = usage_sources
         self._providers: dict[str, dict[str, Any]] = {}
 
     def update(self) -> int:
+        self._refresh_usage()
         now = self._clock()
         seen = self._quotas.read(list(self._breakers))
         self._providers = providers = {
@@ -64,6 +71,19 @@ class QuotaReporter(BackgroundService):
         ttl_s = max(1, round(REPORT_LIFETIMES * self.policy.interval_s))
         self._redis.set(REPORT_KEY, json.dumps(report), ex=ttl_s)
         return len(providers)
+
+    def _refresh_usage(self) -> None:
+        """Plant.id says what is left only when asked: one GET a run feeds the budget."""
+        if self._budget is None:
+            return
+        for source in self._usage_sources:
+            try:
+                left = self._budget.refresh(source)
+            except GreenhouseError as exc:
+                log.warning("%s usage unavailable (%s)", source.name, exc)
+                continue
+            if left is not None:
+                self._quotas.record({source.name: left.remaining})
 
     def health(self) -> dict[str, Any]:
         """Providers whose quota is running out, and breakers not closed, at the last run."""
@@ -106,4 +126,6 @@ def build(container: Container, config: ServiceConfig) -> QuotaReporter:
         breakers=container.breakers,
         quotas=QuotaLog(container.redis),
         client=container.redis,
+        budget=container.budget,
+        usage_sources=container.usage_sources,
     )

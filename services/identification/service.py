@@ -12,17 +12,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.errors import PermanentError, TransientError, classify
+from services.identification.budget import QuotaBudget
 from services.identification.images import same_pictures
 from services.identification.merge import Identification, SourceReport, merge
 from services.identification.payload import IdentifyRequest
-from services.identification.providers import Provider, ProviderAnswer
+from services.identification.providers import Provider, ProviderAnswer, RateLimited
 from services.identification.quota import QuotaSink
 from services.identification.records import IdentificationRecord, IdentificationRecords
 from services.resilience.breaker import BreakerOpen
 from services.resilience.guards import Breaker, Flight
+from services.resilience.ratelimit import Throttled
 
 GRACE_S = 0.5  # past the deadline, how long to wait for a call to report that it stopped
 THUMBNAILS = "thumbnails"  # cached beside an answer: which pictures it is for
+CALL_MIN_S = 1.0  # a rate slot later than this before the deadline leaves the call no time
 
 
 class IdentificationService:
@@ -40,6 +43,9 @@ class IdentificationService:
         partial_ttl_s: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         quota: QuotaSink | None = None,
+        budget: QuotaBudget | None = None,
+        throttle_wait_s: float = 2.0,
+        default_pause_s: float = 5.0,
     ) -> None:
         self._providers = providers
         self._flight = flight
@@ -50,21 +56,26 @@ class IdentificationService:
         self._partial_ttl_s = partial_ttl_s
         self._now = clock
         self._quota = quota
+        self._budget = budget
+        self._throttle_wait_s = throttle_wait_s
+        self._default_pause_s = default_pause_s
 
-    def identify(self, request: IdentifyRequest, *, task_id: str) -> Identification:
+    def identify(
+        self, request: IdentifyRequest, *, task_id: str, priority: int | None = None
+    ) -> Identification:
         """Answer, then record it (once per request id, or per task id without one)."""
         started = time.perf_counter()
-        result = self.answer(request)
+        result = self.answer(request, priority=priority)
         latency_ms = (time.perf_counter() - started) * 1000
         self._records.add(_record(result, task_id, latency_ms, at=self._now()))
         return result
 
-    def answer(self, request: IdentifyRequest) -> Identification:
+    def answer(self, request: IdentifyRequest, *, priority: int | None = None) -> Identification:
         """From the cache, from another process's identical request, or from the providers."""
 
         def ask() -> dict[str, Any]:
             thumbnails = [thumbnail.hex() for thumbnail in request.thumbnails]
-            return self._ask(request).to_dict() | {THUMBNAILS: thumbnails}
+            return self._ask(request, priority).to_dict() | {THUMBNAILS: thumbnails}
 
         data, cached = self._flight.get_or_compute(request.fingerprint, ask, ttl_s=self._ttl_for)
         if cached and not _same_pictures(data, request):
@@ -80,11 +91,11 @@ class IdentificationService:
         complete = all(report["status"] == "ok" for report in data["sources"].values())
         return self._full_ttl_s if complete else self._partial_ttl_s
 
-    def _ask(self, request: IdentifyRequest) -> Identification:
+    def _ask(self, request: IdentifyRequest, priority: int | None) -> Identification:
         deadline = time.monotonic() + self._deadline_s
         futures = {
             provider.name: self._pools(provider.name).submit(
-                _timed_call, provider, breaker, request, deadline
+                self._timed_call, provider, breaker, request, deadline, priority
             )
             for provider, breaker in self._providers
         }
@@ -97,7 +108,10 @@ class IdentificationService:
                 left_s = max(0.0, deadline - time.monotonic()) + GRACE_S
                 answers[name], latency_ms = future.result(left_s)
                 sources[name] = SourceReport(status="ok", latency_ms=round(latency_ms, 1))
-            except BreakerOpen as exc:
+            except RateLimited as exc:  # asked, and it said 429 (every process now waits)
+                sources[name] = SourceReport(status="failed", reason=str(exc))
+                errors.append(exc)
+            except (BreakerOpen, Throttled) as exc:  # not asked: its breaker, pause, rate, quota
                 sources[name] = SourceReport(status="skipped", reason=str(exc))
                 errors.append(exc)
             except DeadlineExceeded:
@@ -125,21 +139,41 @@ class IdentificationService:
         }
         if remaining and self._quota is not None:
             self._quota.record(remaining)
+        if self._budget is not None:  # the provider's count replaces the budget's
+            for name, count in remaining.items():
+                self._budget.sync(name, remaining=count, limit=answers[name].daily_limit)
+
+    def _timed_call(
+        self,
+        provider: Provider,
+        breaker: Breaker,
+        request: IdentifyRequest,
+        deadline: float,
+        priority: int | None,
+    ) -> tuple[ProviderAnswer, float]:
+        if time.monotonic() >= deadline:  # queued past the deadline: nobody waits for it any more
+            raise TransientError(f"{provider.name}: its turn came after the deadline")
+        budget = self._budget
+        if budget is not None:  # its slot: no later than leaves the call time before the deadline
+            wait_s = min(self._throttle_wait_s, deadline - time.monotonic() - CALL_MIN_S)
+            budget.acquire(provider.name, priority=priority, wait_s=max(0.0, wait_s))
+        started = time.perf_counter()
+        try:
+            answer = breaker.call(provider.identify, request, deadline=deadline)
+        except BreakerOpen:
+            if budget is not None:
+                budget.refund(provider.name)  # admitted, never made: not a call of today's quota
+            raise
+        except RateLimited as exc:
+            if budget is not None:
+                budget.pause(provider.name, exc.retry_after_s or self._default_pause_s)
+            raise
+        return answer, (time.perf_counter() - started) * 1000
 
 
 def _same_pictures(data: dict[str, Any], request: IdentifyRequest) -> bool:
     cached = [bytes.fromhex(thumbnail) for thumbnail in data.get(THUMBNAILS, ())]
     return same_pictures(cached, request.thumbnails)
-
-
-def _timed_call(
-    provider: Provider, breaker: Breaker, request: IdentifyRequest, deadline: float
-) -> tuple[ProviderAnswer, float]:
-    if time.monotonic() >= deadline:  # queued past the deadline: nobody waits for it any more
-        raise TransientError(f"{provider.name}: its turn came after the deadline")
-    started = time.perf_counter()
-    answer = breaker.call(provider.identify, request, deadline=deadline)
-    return answer, (time.perf_counter() - started) * 1000
 
 
 def _combined(errors: list[Exception]) -> Exception:

@@ -23,6 +23,7 @@ import redis
 
 from services.errors import TransientError, classify
 from services.resilience.breaker_state import Limits, LocalState, Refusal, SharedState, Ticket
+from services.resilience.ratelimit import Throttled
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,8 +40,10 @@ class BreakerOpen(TransientError, pybreaker.CircuitBreakerError):
 
 
 def counts_as_failure(exc: BaseException) -> bool:
-    """Only transient errors say the upstream is unwell; a bad photo never trips a breaker."""
-    return classify(exc).transient
+    """Only transient errors say the upstream is unwell; a bad photo never trips a breaker, nor
+    does throttling: a 429 is an answer from an upstream that is well, and its pause holds off
+    every process for exactly as long as it asked."""
+    return not isinstance(exc, Throttled) and classify(exc).transient
 
 
 class CircuitBreaker:
