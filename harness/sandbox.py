@@ -32,3 +32,11 @@ class Sandbox:
     def failures(self) -> dict[str, int]:
         """Calls each provider answered with an injected error (500 or 429)."""
         return httpx.get(f"{self.server.url}/__sandbox/failures").json()
+
+    def concurrency(self) -> dict[str, dict[str, int]]:
+        """Per provider: calls in flight now, and the most at once since the last reset."""
+        return httpx.get(f"{self.server.url}/__sandbox/concurrency").json()
+
+    def arrivals(self) -> dict[str, list[float]]:
+        """When each call arrived, per provider, on the sandbox's monotonic clock."""
+        return httpx.get(f"{self.server.url}/__sandbox/timeline").json()["arrivals"]
