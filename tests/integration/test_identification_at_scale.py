@@ -112,3 +112,36 @@ def test_the_same_picture_resent_smaller_and_recompressed_is_a_cache_hit(
     assert not first["cached"] and again["cached"]
     assert again["image_sha256"] == first["image_sha256"]
     eventually(lambda: sandbox.calls() == {"plant_id": 1, "plantnet": 1}, what="one call each")
+
+
+def test_the_breaker_opens_admits_one_trial_across_two_threads_workers_and_closes(
+    workers: Workers, sandbox: Sandbox
+) -> None:
+    env = sandbox.env(**THREADS, PLANTNET_BREAKER_FAIL_MAX="3", PLANTNET_BREAKER_RESET_S="2")
+    for _ in range(2):
+        workers.start(queues=QUEUE, concurrency=16, env=env)
+    sandbox.configure(plantnet={"error_rate": 1.0})
+
+    def opened() -> bool:
+        result = _identify(_unique(1)[0]).get(timeout=30)
+        return bool(result["sources"]["plantnet"]["status"] == "skipped")
+
+    eventually(opened, timeout_s=30, what="PlantNet's breaker to open")
+    assert sandbox.calls()["plantnet"] == 3
+    sandbox.configure(plantnet={"error_rate": 0.0, "latency_ms": 1000})
+    trial_due = sandbox.calls()["plantnet"]
+    eventually(lambda: _half_open(sandbox, trial_due), timeout_s=15, what="the half-open trial")
+    closed = [r.get(timeout=30) for r in [_identify(image) for image in _unique(16)]]
+    assert {r["sources"]["plantnet"]["status"] for r in closed} == {"ok"}
+    assert sandbox.concurrency()["plantnet"]["max_in_flight"] > 1  # closed: calls overlap again
+
+
+def _half_open(sandbox: Sandbox, calls_before: int) -> bool:
+    """Sixteen requests at once once the breaker may half-open: exactly one trial goes out."""
+    batch = [_identify(image) for image in _unique(16)]
+    statuses = [r.get(timeout=30)["sources"]["plantnet"]["status"] for r in batch]
+    if "ok" not in statuses:
+        return False  # still open: all skipped
+    assert statuses.count("ok") == 1 and sandbox.calls()["plantnet"] == calls_before + 1
+    assert sandbox.concurrency()["plantnet"]["max_in_flight"] == 1
+    return True
