@@ -24,11 +24,16 @@ faults: $(BIN)/.installed
 	$(BIN)/python -m pytest -m faults
 	$(BIN)/python -m tests.faults.report
 
-bench: $(BIN)/.installed
+# The benchmarks also measure Dramatiq beside Celery: the `bench` extra, installed on first use.
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[local,dev,bench]'
+	touch $@
+
+bench: $(BIN)/.bench-installed
 	$(BIN)/python -m bench
 
 lock: $(BIN)/.installed
-	$(BIN)/uv pip compile pyproject.toml --extra local --extra dev --universal \
+	$(BIN)/uv pip compile pyproject.toml --extra local --extra dev --extra bench --universal \
 		--python-version 3.11 --quiet -o constraints.txt
 
 lint: $(BIN)/.installed

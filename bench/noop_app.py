@@ -1,17 +1,10 @@
-"""The benchmark's worker app: the same configuration, a bare and a Greenhouse no-op."""
-
-from celery import Task
+"""Greenhouse's worker app (tasks.app, celeryconfig) with a no-op on GreenhouseTask."""
 
 from tasks.app import app
 
 __all__ = ["app"]
 
 
-@app.task(name="bench.bare_noop", base=Task)
-def bare_noop() -> None:
-    """A stock celery.Task: the baseline."""
-
-
 @app.task(name="bench.greenhouse_noop")
 def greenhouse_noop() -> None:
-    """The same no-op on GreenhouseTask (error classification, priorities, dead letters)."""
+    """A no-op on GreenhouseTask (error classification, priorities, dead letters)."""
