@@ -12,7 +12,7 @@ def main() -> None:
         os.environ["REDIS_URL"] = redis_url  # before tasks.app is imported below
         from bench import identification, platform_overhead, statistics
 
-        sections = {"Platform: base task overhead": platform_overhead.run(redis_url)}
+        sections = {"Platform: cost per no-op task": platform_overhead.run(redis_url)}
         sections["Identification"] = identification.run(redis_url)
         sections["Statistics"] = statistics.run(redis_url)
     print(write_report(sections, ROOT / "docs" / "BENCHMARKS.md"))

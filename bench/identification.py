@@ -18,7 +18,12 @@ from math import nan
 from pathlib import Path
 from typing import Any
 
-from bench import identification_guards, identification_worker
+from bench import (
+    identification_guards,
+    identification_photos,
+    identification_scale,
+    identification_worker,
+)
 from bench.common import Row
 from bench.identification_sandbox import (
     PLANT_ID_MS,
@@ -55,6 +60,8 @@ def run(redis_url: str) -> list[Row]:
         rows += _stampede(container, sandbox, seeds)
         rows += identification_guards.run(container.redis, run_id)
         rows += identification_worker.run(redis_url, sandbox, next(seeds))
+    rows += identification_scale.run(redis_url, next(seeds))
+    rows += identification_photos.run()
     return rows
 
 

@@ -53,6 +53,18 @@ class LeasedQoS(kombu_redis.QoS):
             return  # live holders may not have renewed since the reconnect yet
         super().restore_visible(start, num, interval)
 
+    @contextmanager
+    def pipe_or_acquire(self, pipe: Any = None, client: redis.Redis | None = None) -> Iterator[Any]:
+        # Delivery (ZADD + HSET) and acknowledgement (ZREM + HDEL) without MULTI/EXEC: one round
+        # trip either way, two commands fewer. Atomicity buys nothing here: a sweep restores only
+        # entries whose lease lapsed, never one being written or acknowledged this instant, and a
+        # client dying between the two commands loses no more than one dying before EXEC.
+        if pipe is not None:
+            yield pipe
+            return
+        with self.channel.conn_or_acquire(client) as conn:
+            yield conn.pipeline(transaction=False)
+
     def restore_unacked(self, client: redis.Redis | None = None) -> None:
         running = lease.running_tags()
         with self.channel.conn_or_acquire(client) as conn:

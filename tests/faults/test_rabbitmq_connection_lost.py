@@ -25,7 +25,8 @@ def test_a_lost_rabbitmq_connection_redelivers_the_running_task_and_never_revoke
         if amqp_url is None:
             pytest.skip("no RabbitMQ on 127.0.0.1:5672 (rabbitmqctl needed for a private vhost)")
         env = {"BROKER_URL": amqp_url, "RESULT_BACKEND": redis_url}
-        workers.start(queues="default", concurrency=1, env=env)
+        # STARTED stored, so the states the task went through are all seen.
+        workers.start(queues="default", concurrency=1, env={**env, "TASK_TRACK_STARTED": "1"})
         key = f"amqp-{uuid.uuid4().hex[:8]}"
         spec = {
             "name": "tests.hold_once",
