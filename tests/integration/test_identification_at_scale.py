@@ -34,7 +34,8 @@ def test_forty_identifications_on_32_threads_overlap_their_provider_calls(
     workers: Workers, sandbox: Sandbox
 ) -> None:
     sandbox.configure(plant_id={"latency_ms": 1000}, plantnet={"latency_ms": 1000})
-    workers.start(queues=QUEUE, concurrency=32, env=sandbox.env(**THREADS))
+    slack = {"PROVIDER_READ_TIMEOUT_S": "20", "PROVIDER_DEADLINE_S": "30"}  # a loaded machine
+    workers.start(queues=QUEUE, concurrency=32, env=sandbox.env(**THREADS, **slack))
     results = [_identify(image) for image in _unique(40)]
     assert all(r.get(timeout=60)["sources"]["plantnet"]["status"] == "ok" for r in results)
     most = sandbox.concurrency()

@@ -84,7 +84,7 @@ def _attempt_until_admitted(url: str, go: Any, results: Any) -> None:
             limiter.acquire("p", wait_s=0)
         except Throttled as exc:
             attempts.append((exc.reason, _clock(client)))
-            time.sleep(0.01)  # no need to hammer Redis: the pause lasts a second
+            time.sleep(0.01)  # no need to hammer Redis: the pause lasts seconds
             continue
         attempts.append(("admitted", _clock(client)))
         results.put(attempts)
@@ -101,7 +101,7 @@ def test_a_pause_set_in_one_process_stops_another_until_it_ends(redis_url: str) 
     results = FORK.Queue()
     child = FORK.Process(target=_attempt_until_admitted, args=(redis_url, go, results))
     child.start()
-    paused_until = _limiter(redis_url).pause("p", 1.0)
+    paused_until = _limiter(redis_url).pause("p", 3.0)  # long enough for a slow fork to try
     go.set()
     attempts = results.get(timeout=30)
     child.join(30)
