@@ -32,6 +32,7 @@ from services.identification.providers import Provider, http_client
 from services.identification.quota import QuotaLog
 from services.identification.records import IdentificationRecords, SqlIdentificationRecords
 from services.identification.service import IdentificationService
+from services.identification.uploads import UploadIndex
 from services.resilience.breaker import CircuitBreaker
 from services.resilience.cache import JsonCache, LocalCache
 from services.resilience.guards import Breaker, Flight
@@ -128,6 +129,7 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
     clock = overrides.get("clock") or _utc_now
     guarded = real.guarded_providers()
     budget = overrides.get("budget") or real.budget()
+    answers = real.cache("identification", ttl_s=settings.identification_cache_ttl_s)
     return Container(
         settings=settings,
         redis=real.redis,
@@ -144,8 +146,10 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
         ),
         identification=IdentificationService(
             providers=guarded,
-            flight=overrides.get("identification_flight")
-            or real.flight(real.cache("identification", ttl_s=settings.identification_cache_ttl_s)),
+            flight=overrides.get("identification_flight") or real.flight(answers),
+            uploads=None if "identification_flight" in overrides else UploadIndex(answers),
+            max_side_px=settings.photo_max_side_px,
+            jpeg_quality=settings.photo_jpeg_quality,
             records=overrides.get("records") or SqlIdentificationRecords(real.engine),
             pools=overrides.get("pools") or real.pools(),
             deadline_s=settings.provider_deadline_s,

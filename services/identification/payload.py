@@ -100,26 +100,59 @@ def media_type(image: bytes) -> str | None:
     return next((kind for magic, kind in MAGIC.items() if image.startswith(magic)), None)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Submission:
+    """A request checked for everything but its pictures' pixels (those are decoded by
+    `prepare`); `upload_key` names these very bytes, organs and place."""
+
+    images: tuple[bytes, ...]  # as uploaded
+    organs: tuple[str, ...]
+    latitude: float | None
+    longitude: float | None
+    request_id: str | None
+    upload_key: str
+
+
 def parse(
     payload: Any, *, max_side_px: int = MAX_SIDE_PX, jpeg_quality: int = JPEG_QUALITY
 ) -> IdentifyRequest:
     """Validate a task's keyword arguments and prepare its photos; ValidationError names the
     first problem."""
+    return prepare_all(submit(payload), max_side_px=max_side_px, jpeg_quality=jpeg_quality)
+
+
+def submit(payload: Any) -> Submission:
+    """The payload checked, its photos decoded from base64 but not yet from JPEG or PNG."""
     check(_VALIDATOR, payload)
-    photos = tuple(
-        _prepared(index, _decode(index, text), max_side_px=max_side_px, jpeg_quality=jpeg_quality)
-        for index, text in enumerate(payload["images"])
-    )
-    organs = tuple(payload.get("organs") or ["auto"] * len(photos))
-    if len(organs) != len(photos):
-        raise ValidationError(f"organs: {len(organs)} given for {len(photos)} images")
+    images = tuple(_decode(index, text) for index, text in enumerate(payload["images"]))
+    organs = tuple(payload.get("organs") or ["auto"] * len(images))
+    if len(organs) != len(images):
+        raise ValidationError(f"organs: {len(organs)} given for {len(images)} images")
     latitude, longitude = _place(payload.get("latitude"), payload.get("longitude"))
+    return Submission(
+        images=images,
+        organs=organs,
+        latitude=latitude,
+        longitude=longitude,
+        request_id=payload.get("request_id"),
+        upload_key=_fingerprint(list(images), organs, latitude, longitude),
+    )
+
+
+def prepare_all(submission: Submission, *, max_side_px: int, jpeg_quality: int) -> IdentifyRequest:
+    """Decode, verify and prepare every photo (images.py); ValidationError names the first bad
+    one."""
+    photos = tuple(
+        _prepared(index, image, max_side_px=max_side_px, jpeg_quality=jpeg_quality)
+        for index, image in enumerate(submission.images)
+    )
+    organs, latitude, longitude = submission.organs, submission.latitude, submission.longitude
     return IdentifyRequest(
         images=tuple(photo.jpeg for photo in photos),
         organs=organs,
         latitude=latitude,
         longitude=longitude,
-        request_id=payload.get("request_id"),
+        request_id=submission.request_id,
         fingerprint=_fingerprint([p.perceptual for p in photos], organs, latitude, longitude),
         thumbnails=tuple(photo.thumbnail for photo in photos),
         exact_fingerprint=_fingerprint([p.jpeg for p in photos], organs, latitude, longitude),

@@ -15,16 +15,22 @@ from services.errors import PermanentError, TransientError, classify
 from services.identification.budget import QuotaBudget
 from services.identification.images import same_pictures
 from services.identification.merge import Identification, SourceReport, merge
-from services.identification.payload import IdentifyRequest
+from services.identification.payload import (
+    JPEG_QUALITY,
+    MAX_SIDE_PX,
+    IdentifyRequest,
+    Submission,
+    prepare_all,
+)
 from services.identification.providers import Provider, ProviderAnswer, RateLimited
 from services.identification.quota import QuotaSink
 from services.identification.records import IdentificationRecord, IdentificationRecords
+from services.identification.uploads import THUMBNAILS, UploadIndex, thumbnails
 from services.resilience.breaker import BreakerOpen
 from services.resilience.guards import Breaker, Flight
 from services.resilience.ratelimit import Throttled
 
 GRACE_S = 0.5  # past the deadline, how long to wait for a call to report that it stopped
-THUMBNAILS = "thumbnails"  # cached beside an answer: which pictures it is for
 CALL_MIN_S = 1.0  # a rate slot later than this before the deadline leaves the call no time
 
 
@@ -46,6 +52,9 @@ class IdentificationService:
         budget: QuotaBudget | None = None,
         throttle_wait_s: float = 2.0,
         default_pause_s: float = 5.0,
+        uploads: UploadIndex | None = None,
+        max_side_px: int = MAX_SIDE_PX,
+        jpeg_quality: int = JPEG_QUALITY,
     ) -> None:
         self._providers = providers
         self._flight = flight
@@ -59,9 +68,12 @@ class IdentificationService:
         self._budget = budget
         self._throttle_wait_s = throttle_wait_s
         self._default_pause_s = default_pause_s
+        self._uploads = uploads
+        self._max_side_px = max_side_px
+        self._quality = jpeg_quality
 
     def identify(
-        self, request: IdentifyRequest, *, task_id: str, priority: int | None = None
+        self, request: IdentifyRequest | Submission, *, task_id: str, priority: int | None = None
     ) -> Identification:
         """Answer, then record it (once per request id, or per task id without one)."""
         started = time.perf_counter()
@@ -70,21 +82,40 @@ class IdentificationService:
         self._records.add(_record(result, task_id, latency_ms, at=self._now()))
         return result
 
-    def answer(self, request: IdentifyRequest, *, priority: int | None = None) -> Identification:
-        """From the cache, from another process's identical request, or from the providers."""
+    def answer(
+        self, request: IdentifyRequest | Submission, *, priority: int | None = None
+    ) -> Identification:
+        """From the cache, from another process's identical request, or from the providers;
+        a submission seen before is answered without decoding its photos again."""
+        if isinstance(request, IdentifyRequest):
+            data, cached, _key = self._answer(request, priority)
+            return _result(data, cached, request.request_id)
+        seen = self._uploads.find(request.upload_key) if self._uploads else None
+        if seen is not None:
+            return _result(seen, True, request.request_id)
+        prepared = prepare_all(request, max_side_px=self._max_side_px, jpeg_quality=self._quality)
+        data, cached, key = self._answer(prepared, priority)
+        if self._uploads is not None:
+            self._uploads.remember(
+                request.upload_key, key=key, data=data, ttl_s=self._ttl_for(data)
+            )
+        return _result(data, cached, request.request_id)
 
+    def _answer(
+        self, request: IdentifyRequest, priority: int | None
+    ) -> tuple[dict[str, Any], bool, str]:
         def ask() -> dict[str, Any]:
             thumbnails = [thumbnail.hex() for thumbnail in request.thumbnails]
             return self._ask(request, priority).to_dict() | {THUMBNAILS: thumbnails}
 
-        data, cached = self._flight.get_or_compute(request.fingerprint, ask, ttl_s=self._ttl_for)
-        if cached and not _same_pictures(data, request):
+        key = request.fingerprint
+        data, cached = self._flight.get_or_compute(key, ask, ttl_s=self._ttl_for)
+        if cached and not same_pictures(thumbnails(data), request.thumbnails):
             # Other pictures share the coarse fingerprint: never their answer; these very
             # photos get a key of their own.
             key = request.exact_fingerprint
             data, cached = self._flight.get_or_compute(key, ask, ttl_s=self._ttl_for)
-        data = {key: value for key, value in data.items() if key != THUMBNAILS}
-        return replace(Identification.from_dict(data), cached=cached, request_id=request.request_id)
+        return data, cached, key
 
     def _ttl_for(self, data: dict[str, Any]) -> int:
         # A partial answer is cached briefly, so the full one replaces it soon.
@@ -171,9 +202,9 @@ class IdentificationService:
         return answer, (time.perf_counter() - started) * 1000
 
 
-def _same_pictures(data: dict[str, Any], request: IdentifyRequest) -> bool:
-    cached = [bytes.fromhex(thumbnail) for thumbnail in data.get(THUMBNAILS, ())]
-    return same_pictures(cached, request.thumbnails)
+def _result(data: dict[str, Any], cached: bool, request_id: str | None) -> Identification:
+    data = {key: value for key, value in data.items() if key != THUMBNAILS}
+    return replace(Identification.from_dict(data), cached=cached, request_id=request_id)
 
 
 def _combined(errors: list[Exception]) -> Exception:
