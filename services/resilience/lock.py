@@ -50,8 +50,10 @@ class RenewingLock(redis_lock.Lock):
     def _start_lock_renewer(self) -> None:
         RENEWER.hold(self, interval_s=self._lock_renewal_interval)
 
-    def _stop_lock_renewer(self) -> None:
+    def release(self) -> None:
+        # redis_lock stops renewal only when it started a thread of its own.
         RENEWER.drop(self)
+        super().release()
 
     def release_keeping_work(self) -> None:
         """Release; a lock lost meanwhile is logged, not raised."""

@@ -3,7 +3,6 @@ and forked processes."""
 
 import base64
 import logging
-import multiprocessing
 import threading
 import time
 import uuid
@@ -14,14 +13,13 @@ import httpx
 import pytest
 import redis
 
+from harness.forked import FORK, run_processes
 from harness.observe import breaker_trial_due, eventually
 from harness.sandbox import Sandbox
 from harness.servers import start_embedded_redis
 from localkit.samples import sample_png
 from services.errors import TransientError, ValidationError
 from services.resilience.breaker import BreakerOpen, CircuitBreaker
-
-FORK = multiprocessing.get_context("fork")
 
 
 class Upstream:
@@ -56,19 +54,6 @@ def _fail(breaker: CircuitBreaker, upstream: Callable[[], str], times: int) -> N
     for _ in range(times):
         with pytest.raises((TransientError, ValidationError)):
             breaker.call(upstream)
-
-
-def _run_processes(target: Callable[..., None], args_per_child: list[tuple]) -> list[Any]:
-    """Run `target(*args, results)` in one forked process per args; what each put in `results`."""
-    results = FORK.Queue()
-    children = [FORK.Process(target=target, args=(*args, results)) for args in args_per_child]
-    for child in children:
-        child.start()
-    outcomes = [results.get(timeout=120) for _ in children]
-    for child in children:
-        child.join(30)
-        assert child.exitcode == 0
-    return outcomes
 
 
 def test_the_breaker_opens_at_fail_max_and_then_fails_fast_without_calling(redis_url: str) -> None:
@@ -175,7 +160,7 @@ def test_many_processes_in_half_open_send_only_the_bounded_trials_to_the_sandbox
     sandbox.configure(plant_id={"latency_ms": 300})  # the trial still runs when the rest arrive
     start_at = time.time() + 1.0  # after the reset timeout, all at once
     args = (redis_url, name, sandbox.server.url, start_at)
-    outcomes = sorted(_run_processes(_trial_in_child, [args] * 12))
+    outcomes = sorted(run_processes(_trial_in_child, [args] * 12))
     assert sandbox.calls()["plant_id"] == 1
     assert outcomes.count("201") == 1 and outcomes.count("fast-fail") == 11
 
@@ -204,7 +189,7 @@ def test_a_recovery_with_twenty_four_processes_closes_once_and_stays_closed(
     _fail(_breaker(redis_url, name, reset_timeout_s=1.0), Upstream(), 3)
     generation = int(redis_client.hget(f"greenhouse:breaker:{name}", "gen"))
     start_at = time.time() + 1.1
-    runs = _run_processes(_recover_in_child, [(redis_url, name, start_at)] * 24)
+    runs = run_processes(_recover_in_child, [(redis_url, name, start_at)] * 24)
     calls = [call for outcomes in runs for call in outcomes]
     closed_at = min(ended for _started, ended, outcome in calls if outcome == "ok")
     refused_after_close = [
@@ -234,7 +219,7 @@ def _skewed_clock_in_child(url: str, name: str, results: Any) -> None:
 def test_a_host_whose_wall_clock_is_an_hour_off_closes_with_everyone_else(redis_url: str) -> None:
     name = f"clock-{uuid.uuid4().hex[:6]}"
     _fail(_breaker(redis_url, name, reset_timeout_s=0.5), Upstream(), 3)
-    ((first, second),) = _run_processes(_skewed_clock_in_child, [(redis_url, name)])
+    ((first, second),) = run_processes(_skewed_clock_in_child, [(redis_url, name)])
     # Open for everyone, for the reset timeout on Redis's clock: the skew neither shortens nor
     # stretches it, nor the retry delay it asks for.
     assert 0 < first <= 0.5  # seconds to wait, not an hour
@@ -272,7 +257,7 @@ def test_sixteen_processes_open_it_only_on_three_failures_in_a_row(
     name = f"rounds-{uuid.uuid4().hex[:6]}"
     start, failed = FORK.Barrier(16), FORK.Barrier(16)
     args = [(redis_url, name, me, start, failed) for me in range(16)]
-    refused = _run_processes(_round_in_child, args)
+    refused = run_processes(_round_in_child, args)
     assert sum(refused) == 0
     assert _breaker(redis_url, name).current_state == "closed"
     assert redis_client.hget(f"greenhouse:breaker:{name}", "gen") in (None, "0")

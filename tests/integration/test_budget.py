@@ -4,7 +4,6 @@ quota numbers (PlantNet's count and headers, Plant.id's usage_info) over HTTP.""
 from __future__ import annotations
 
 import base64
-import multiprocessing
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +12,7 @@ import httpx
 import pytest
 import redis
 
+from harness.forked import FORK, run_processes
 from localkit.samples import sample_png
 from localkit.sandbox.server import SandboxServer
 from services.identification.budget import QuotaBudget, QuotaSpent, Shares
@@ -22,7 +22,6 @@ from services.identification.plantnet import PlantNetClient
 from services.identification.providers import RateLimited, http_client
 from services.resilience.ratelimit import Plan, RateLimiter, Throttled
 
-FORK = multiprocessing.get_context("fork")
 DAILY = 10  # with the default share of 0.2, two calls are kept for high priorities
 
 
@@ -52,17 +51,8 @@ def _spend_at(url: str, priority: int, start: Any, results: Any) -> None:
 
 
 def _spend_in_processes(url: str, priority: int) -> list[tuple[int, int, float]]:
-    start, results = FORK.Barrier(2), FORK.Queue()
-    children = [
-        FORK.Process(target=_spend_at, args=(url, priority, start, results)) for _ in range(2)
-    ]
-    for child in children:
-        child.start()
-    outcomes = [results.get(timeout=60) for _ in children]
-    for child in children:
-        child.join(30)
-        assert child.exitcode == 0
-    return outcomes
+    start = FORK.Barrier(2)
+    return run_processes(_spend_at, [(url, priority, start)] * 2)
 
 
 def test_low_priorities_leave_the_reserve_that_high_priorities_then_spend(

@@ -14,6 +14,7 @@ from harness.observe import eventually
 from harness.servers import FaultyRedis, start_embedded_redis
 from services.resilience.cache import JsonCache
 from services.resilience.lock import LockTimeout, RenewingLock, SingleFlight
+from services.resilience.renewer import RENEWER
 
 
 def _flight(url: str, **options: float) -> SingleFlight:
@@ -214,3 +215,4 @@ def test_forty_locks_held_at_once_are_renewed_by_one_thread(redis_url: str) -> N
         for lock in locks:
             lock.release()
     assert not any(client.exists(lock._name) for lock in locks)
+    assert not any(lock in RENEWER._due for lock in locks)  # released: no longer renewed

@@ -4,18 +4,16 @@ daily count hold across processes, and a pause set by one stops the others."""
 from __future__ import annotations
 
 import math
-import multiprocessing
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis
 
+from harness.forked import FORK, run_processes
 from harness.observe import eventually
 from services.resilience.ratelimit import Plan, RateLimiter, Throttled
 
-FORK = multiprocessing.get_context("fork")
 RATE, CALLS_EACH, WINDOW_S = 20.0, 20, 0.5
 
 
@@ -26,19 +24,6 @@ def _limiter(url: str, **plan: Any) -> RateLimiter:
 def _redis_now(url: str) -> float:
     seconds, micros = redis.Redis.from_url(url).time()
     return seconds + micros / 1_000_000
-
-
-def _run_processes(target: Callable[..., None], args_per_child: list[tuple]) -> list[Any]:
-    """Run `target(*args, results)` in one forked process per args; what each put in `results`."""
-    results = FORK.Queue()
-    children = [FORK.Process(target=target, args=(*args, results)) for args in args_per_child]
-    for child in children:
-        child.start()
-    outcomes = [results.get(timeout=120) for _ in children]
-    for child in children:
-        child.join(30)
-        assert child.exitcode == 0
-    return outcomes
 
 
 def _admit_in_a_loop(url: str, start: Any, results: Any) -> None:
@@ -53,7 +38,7 @@ def _admit_in_a_loop(url: str, start: Any, results: Any) -> None:
 
 def test_two_processes_together_keep_to_the_configured_rate(redis_url: str) -> None:
     start = FORK.Barrier(2)
-    per_process = _run_processes(_admit_in_a_loop, [(redis_url, start)] * 2)
+    per_process = run_processes(_admit_in_a_loop, [(redis_url, start)] * 2)
     admitted = sorted(t for times in per_process for t in times)
     assert len(admitted) == 2 * CALLS_EACH  # nobody starved: each waited for its slot
     first = admitted[0]
@@ -143,7 +128,7 @@ def _spend_all(url: str, results: Any) -> None:
 
 
 def test_the_daily_limit_holds_across_processes(redis_url: str) -> None:
-    outcomes = _run_processes(_spend_all, [(redis_url,)] * 3)
+    outcomes = run_processes(_spend_all, [(redis_url,)] * 3)
     assert sum(admitted for admitted, _ in outcomes) == 25
     assert {reason for _, reason in outcomes} == {"daily"}
     assert _limiter(redis_url, per_day=25).usage("p").used == 25

@@ -38,6 +38,13 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
+def _jpeg_claiming(width: int, height: int, *, progressive: bool) -> bytes:
+    """A small JPEG whose frame header announces `width` x `height` pixels."""
+    image = _encoded(Image.new("RGB", (16, 16)), progressive=progressive)
+    frame = image.index(b"\xff\xc2" if progressive else b"\xff\xc0") + 5  # after length, depth
+    return image[:frame] + struct.pack(">HH", height, width) + image[frame + 4 :]
+
+
 def _png_claiming(width: int, height: int) -> bytes:
     """A PNG whose header announces `width` x `height` gray pixels and whose data holds a few."""
     header = _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
@@ -45,10 +52,12 @@ def _png_claiming(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + header + data + _chunk(b"IEND", b"")
 
 
-def test_exif_orientation_is_applied_to_the_pixels() -> None:
+@pytest.mark.parametrize(("fmt", "mode"), [("JPEG", "RGB"), ("PNG", "RGBA")])
+def test_exif_orientation_is_applied_to_the_pixels(fmt: str, mode: str) -> None:
     exif = Image.Exif()
     exif[0x0112] = 6  # stored sideways: turn 90° clockwise to show
-    picture = _prepared(_encoded(_red_left_blue_right(), exif=exif.tobytes()))
+    sideways = _red_left_blue_right().convert(mode)
+    picture = _prepared(_encoded(sideways, fmt, exif=exif.tobytes()))
     assert picture.size == (100, 200)
     assert _close(picture.getpixel((50, 20)), RED)  # the left half is now on top
     assert _close(picture.getpixel((50, 180)), BLUE)
@@ -81,6 +90,20 @@ def test_a_png_with_transparency_is_flattened_on_white() -> None:
     assert prepared.mode == "RGB" and _close(prepared.getpixel((35, 20)), (255, 255, 255))
 
 
+def test_a_colour_named_transparent_is_flattened_on_white() -> None:
+    picture = Image.new("RGB", (40, 40), (1, 2, 3))
+    prepared = _prepared(_encoded(picture, "PNG", transparency=(1, 2, 3)))
+    assert _close(prepared.getpixel((20, 20)), (255, 255, 255))
+
+
+def test_a_jpeg_carrying_a_second_picture_is_prepared_from_its_first() -> None:
+    # Phones save HDR gain maps and depth maps as a second picture: Pillow opens those as MPO.
+    main = _red_left_blue_right(3000, 1500)
+    image = _encoded(main, "MPO", save_all=True, append_images=[Image.new("RGB", (750, 375))])
+    prepared = _prepared(image)
+    assert prepared.size == (1280, 640) and _close(prepared.getpixel((100, 320)), RED)
+
+
 @pytest.mark.parametrize(
     "image",
     [
@@ -101,6 +124,20 @@ def test_a_corrupt_or_truncated_photo_is_refused_with_a_reason(image: bytes) -> 
 def test_a_decompression_bomb_is_refused_before_its_pixels_are_inflated(side: int) -> None:
     with pytest.raises(ValidationError, match="megapixel limit"):
         prepare(_png_claiming(side, side), max_side_px=1280, jpeg_quality=90)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [_png_claiming(5000, 4000), _jpeg_claiming(5000, 4000, progressive=True)],
+    ids=["png", "progressive-jpeg"],
+)
+def test_a_picture_decoded_whole_has_a_lower_pixel_limit(image: bytes) -> None:
+    with pytest.raises(ValidationError, match="5000x4000 pixels, over the 16-megapixel limit of a"):
+        prepare(image, max_side_px=1280, jpeg_quality=90)
+
+
+def test_a_baseline_jpeg_of_that_size_is_decoded_at_a_reduced_scale() -> None:
+    assert _prepared(_encoded(_red_left_blue_right(5000, 4000))).size == (1280, 1024)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
