@@ -25,7 +25,7 @@ def run(redis_url: str, sandbox: SandboxServer, seed: int) -> list[Row]:
     """Throughput of N identical cached identifications vs N bare no-ops, interleaved."""
     kwargs = payload(seed)
     control(sandbox, "POST", "reset")  # no latency: only the warming call reaches it
-    _command, pool = compose_worker()  # the identification worker's pool, as deployed
+    _command, pool, _replicas = compose_worker()  # the identification worker's pool
     env = {"PLANT_ID_URL": sandbox.plant_id_url, "PLANTNET_URL": sandbox.plantnet_url, **pool}
     concurrency = int(pool["WORKER_CONCURRENCY"])
     with worker("bench.identification_app", redis_url=redis_url, concurrency=concurrency, env=env):

@@ -104,17 +104,18 @@ class IdentificationService:
     def _answer(
         self, request: IdentifyRequest, priority: int | None
     ) -> tuple[dict[str, Any], bool, str]:
-        def ask() -> dict[str, Any]:
-            thumbnails = [thumbnail.hex() for thumbnail in request.thumbnails]
-            return self._ask(request, priority).to_dict() | {THUMBNAILS: thumbnails}
+        def ask_under(key: str) -> Callable[[], dict[str, Any]]:
+            # The answer names the key it is cached under (its image_sha256).
+            pictures = [thumbnail.hex() for thumbnail in request.thumbnails]
+            return lambda: self._ask(request, priority, key=key).to_dict() | {THUMBNAILS: pictures}
 
         key = request.fingerprint
-        data, cached = self._flight.get_or_compute(key, ask, ttl_s=self._ttl_for)
+        data, cached = self._flight.get_or_compute(key, ask_under(key), ttl_s=self._ttl_for)
         if cached and not same_pictures(thumbnails(data), request.thumbnails):
             # Other pictures share the coarse fingerprint: never their answer; these very
             # photos get a key of their own.
             key = request.exact_fingerprint
-            data, cached = self._flight.get_or_compute(key, ask, ttl_s=self._ttl_for)
+            data, cached = self._flight.get_or_compute(key, ask_under(key), ttl_s=self._ttl_for)
         return data, cached, key
 
     def _ttl_for(self, data: dict[str, Any]) -> int:
@@ -122,7 +123,7 @@ class IdentificationService:
         complete = all(report["status"] == "ok" for report in data["sources"].values())
         return self._full_ttl_s if complete else self._partial_ttl_s
 
-    def _ask(self, request: IdentifyRequest, priority: int | None) -> Identification:
+    def _ask(self, request: IdentifyRequest, priority: int | None, *, key: str) -> Identification:
         deadline = time.monotonic() + self._deadline_s
         futures = {
             provider.name: self._pools(provider.name).submit(
@@ -159,7 +160,7 @@ class IdentificationService:
         if not answers:
             raise _combined(errors)
         self._note_quota(answers)
-        return merge(request.fingerprint, answers, sources)
+        return merge(key, answers, sources)
 
     def _note_quota(self, answers: dict[str, ProviderAnswer]) -> None:
         # Only fresh answers carry a count (a cached one costs no quota): one write per miss.

@@ -39,7 +39,7 @@ def test_another_picture_sharing_the_coarse_fingerprint_never_gets_its_cached_an
     lookalike = dataclasses.replace(other, fingerprint=first.fingerprint)  # a hash collision
     service.answer(first)
     answered = service.answer(lookalike)
-    assert not answered.cached
+    assert not answered.cached and answered.image_sha256 == other.exact_fingerprint
     assert (len(plant_id.asked), len(plantnet.asked)) == (2, 2)
     assert service.answer(lookalike).cached  # from its own key
     assert service.answer(first).cached
