@@ -86,7 +86,7 @@ def test_a_pause_set_in_one_process_stops_another_until_it_ends(redis_url: str) 
     results = FORK.Queue()
     child = FORK.Process(target=_attempt_until_admitted, args=(redis_url, go, results))
     child.start()
-    paused_until = _limiter(redis_url).pause("p", 3.0)  # long enough for a slow fork to try
+    paused_until = _limiter(redis_url).pause("p", 10.0)  # long enough for a slow fork to try
     go.set()
     attempts = results.get(timeout=30)
     child.join(30)
