@@ -5,7 +5,7 @@ from kombu import Exchange, Queue
 from beat_schedule import SCHEDULE
 from services.delivery import priority
 from services.delivery.transport import leased_transport_for
-from services.settings import DEFAULT_THREADS, load
+from services.settings import load
 from tasks.backend import backend_url
 
 _settings = load()
@@ -112,9 +112,7 @@ result_extended = False  # keep task arguments out of the result backend
 # Identification waits on HTTP: its worker runs threads (WORKER_POOL=threads, docker-compose);
 # statistics and maintenance keep prefork, one process per CPU.
 worker_pool = _settings.worker_pool
-worker_concurrency = _settings.worker_concurrency or (
-    None if worker_pool == "prefork" else DEFAULT_THREADS
-)
+worker_concurrency = _settings.pool_concurrency
 worker_max_memory_per_child = _settings.worker_max_memory_per_child_kb  # contain leaks
 # Task events cost a PUBLISH each: a worker sends them while Flower asks (it does every 5 s;
 # tasks/steps.py stops them 30 s after the last ask), or always with WORKER_SEND_TASK_EVENTS.

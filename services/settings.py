@@ -322,6 +322,13 @@ class Settings:
         return self.worker_concurrency or DEFAULT_THREADS
 
     @property
+    def pool_concurrency(self) -> int | None:
+        """Celery's worker_concurrency: as set, else 64 threads, else (None) a process per CPU."""
+        return self.worker_concurrency or (
+            None if self.worker_pool == "prefork" else DEFAULT_THREADS
+        )
+
+    @property
     def sandbox_mode(self) -> bool:
         """True when a provider has no key, so `up`/`demo` start the API sandbox."""
         return not (self.plant_id_api_key and self.plantnet_api_key)

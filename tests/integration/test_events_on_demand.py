@@ -2,13 +2,13 @@
 
 import contextlib
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from harness.observe import eventually
 from harness.workers import Workers
 from tasks.app import app
 
@@ -41,13 +41,6 @@ def task_events() -> Iterator[TaskEvents]:
     events._connection.release()
 
 
-def _wait_for(condition: Any, *, timeout_s: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return bool(condition())
-
-
 def test_a_worker_sends_task_events_only_once_asked(
     workers: Workers, task_events: TaskEvents
 ) -> None:
@@ -55,11 +48,14 @@ def test_a_worker_sends_task_events_only_once_asked(
     quiet = app.send_task("tests.record", ["quiet"], queue="default")
     assert quiet.get(timeout=30) == "quiet"
     # Its heartbeats arrive, so the receiver listens; yet no task event came.
-    assert _wait_for(lambda: any(e["type"] == "worker-heartbeat" for e in task_events.seen))
+    eventually(
+        lambda: any(e["type"] == "worker-heartbeat" for e in task_events.seen),
+        what="the worker's heartbeat",
+    )
     assert task_events.of(quiet.id) == []
 
     assert app.control.enable_events(reply=True)  # what Flower sends every 5 s
     watched = app.send_task("tests.record", ["watched"], queue="default")
     assert watched.get(timeout=30) == "watched"
-    assert _wait_for(lambda: "task-succeeded" in task_events.of(watched.id))
+    eventually(lambda: "task-succeeded" in task_events.of(watched.id), what="task-succeeded")
     assert "task-received" in task_events.of(watched.id)

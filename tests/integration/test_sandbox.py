@@ -6,13 +6,13 @@ import base64
 import contextlib
 import hashlib
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from harness.observe import eventually
 from localkit.samples import sample_png
 from localkit.sandbox.catalogue import CATALOGUE
 from localkit.sandbox.server import SandboxServer
@@ -374,7 +374,11 @@ def test_concurrency_shows_calls_in_flight_and_the_most_at_once(
     ]
     for thread in threads:
         thread.start()
-    _wait_for(lambda: client.get("/__sandbox/concurrency").json()["plantnet"]["in_flight"] == 3)
+    eventually(
+        lambda: client.get("/__sandbox/concurrency").json()["plantnet"]["in_flight"] == 3,
+        timeout_s=10,
+        what="three PlantNet calls in flight",
+    )
     configure(client, plantnet={"hang_s": 0})
     plantnet(client, sample_png(38))
     concurrency = client.get("/__sandbox/concurrency").json()
@@ -401,10 +405,3 @@ def test_the_timeline_gives_each_calls_arrival_on_the_sandbox_clock(client: http
 def _call_until_cut(url: str, seed: int) -> None:
     with httpx.Client(base_url=url, timeout=60.0) as client, contextlib.suppress(httpx.HTTPError):
         plantnet(client, sample_png(seed))
-
-
-def _wait_for(predicate: Any, *, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
