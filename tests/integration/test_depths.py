@@ -20,7 +20,9 @@ def test_rabbitmq_depths_count_waiting_messages_and_a_missing_queue_is_empty() -
             routing_key="statistics",
             queue_arguments={"x-max-priority": 10},  # as celeryconfig declares it
         )
-        with Connection(url) as connection:
+        # Confirmed publishes: each is in the queue before the count is read (unconfirmed, a
+        # message can still be on its way when another connection counts).
+        with Connection(url, transport_options={"confirm_publish": True}) as connection:
             producer = connection.Producer()
             for priority in (0, 5, 9):
                 producer.publish(

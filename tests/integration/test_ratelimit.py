@@ -59,10 +59,13 @@ def test_a_call_past_what_it_can_wait_is_refused_with_its_slot(redis_url: str) -
     assert raised.value.reason == "rate" and 0.2 < raised.value.min_delay_s <= 1.0
 
 
-def _attempt_until_admitted(url: str, go: Any, results: Any) -> None:
+def _attempt_until_admitted(url: str, ready: Any, go: Any, results: Any) -> None:
     """Try without waiting until admitted; each attempt's outcome and Redis's clock after it."""
     limiter, client = _limiter(url), redis.Redis.from_url(url)
-    go.wait(30)
+    client.ping()  # connected before the pause starts: its first attempt comes at once
+    ready.set()
+    if not go.wait(30):
+        return
     attempts = []
     while True:
         try:
@@ -82,11 +85,11 @@ def _clock(client: redis.Redis) -> float:
 
 
 def test_a_pause_set_in_one_process_stops_another_until_it_ends(redis_url: str) -> None:
-    go = FORK.Event()
-    results = FORK.Queue()
-    child = FORK.Process(target=_attempt_until_admitted, args=(redis_url, go, results))
+    ready, go, results = FORK.Event(), FORK.Event(), FORK.Queue()
+    child = FORK.Process(target=_attempt_until_admitted, args=(redis_url, ready, go, results))
     child.start()
-    paused_until = _limiter(redis_url).pause("p", 10.0)  # long enough for a slow fork to try
+    assert ready.wait(30), "the child never started"
+    paused_until = _limiter(redis_url).pause("p", 10.0)  # seconds: a loaded machine still tries
     go.set()
     attempts = results.get(timeout=30)
     child.join(30)
