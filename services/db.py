@@ -47,11 +47,26 @@ def insert_once(connection: Connection, table: type[Base], values: dict[str, Any
     return bool(result.rowcount)
 
 
+def insert_many_once(
+    connection: Connection, table: type[Base], rows: list[dict[str, Any]]
+) -> set[str]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the key, for many rows in one round trip; the
+    idempotency keys of the rows inserted."""
+    statement = _insert_returning_key(connection.dialect.name, table)
+    return set(connection.execute(statement, rows).scalars())
+
+
 @functools.cache
 def _insert_once(dialect: str, table: type[Base]) -> Insert:
     # Built once and compiled once: one is run for every identification.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(table.__table__).on_conflict_do_nothing()  # type: ignore[arg-type]
+
+
+@functools.cache
+def _insert_returning_key(dialect: str, table: type[Base]) -> Insert:
+    key = table.__table__.c.idempotency_key
+    return _insert_once(dialect, table).returning(key)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -33,6 +33,9 @@ PLANTNET_PREFIX = "/plantnet/v2/identify/"
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a hung answer must never keep the process alive
+    # socketserver listens with a backlog of 5: a burst of a worker's 64 threads (times two
+    # providers, times replicas) overflowed it, and dropped connects waited a second to retry.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], state: SandboxState) -> None:
         super().__init__(address, _Handler)

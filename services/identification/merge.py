@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -48,7 +47,15 @@ class Identification:
     request_id: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # By hand: dataclasses.asdict recurses through copy.deepcopy and costs ten times more,
+        # which a cache hit (all else cheap) would spend on every answer.
+        return vars(self) | {
+            "suggestions": [
+                vars(s) | {"common_names": list(s.common_names), "providers": list(s.providers)}
+                for s in self.suggestions
+            ],
+            "sources": {name: dict(vars(report)) for name, report in self.sources.items()},
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Identification:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, Engine, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.db import Base, insert_once
+from services.db import Base, insert_many_once
+from services.errors import TransientError
 
 
 class IdentificationRow(Base):
@@ -55,12 +57,71 @@ class IdentificationRecords(ABC):
 
 
 class SqlIdentificationRecords(IdentificationRecords):
-    """Records in the `identifications` table (INSERT … ON CONFLICT DO NOTHING)."""
+    """Records in the `identifications` table (INSERT … ON CONFLICT DO NOTHING), written by group
+    commit: a caller that finds no write under way writes every record queued by then in one
+    transaction while the others wait for theirs. Each add() returns once its record is
+    committed (or raises), as a write of its own would; alone (prefork), it writes at once."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._changed = threading.Condition()
+        self._queued: list[_Pending] = []
+        self._writing = False
 
     def add(self, record: IdentificationRecord) -> bool:
-        # One statement per identification: a connection, not an ORM session, is enough.
-        with self._engine.begin() as connection:
-            return insert_once(connection, IdentificationRow, record.__dict__)
+        pending, batch = _Pending(record), None
+        try:
+            with self._changed:
+                self._queued.append(pending)
+                while not pending.done and self._writing:
+                    self._changed.wait()
+                if not pending.done:  # nobody is writing: this caller writes what is queued
+                    batch, self._queued = self._queued, []
+                    self._writing = True
+            if batch is not None:
+                self._write(batch)
+        finally:
+            if batch is not None:
+                with self._changed:
+                    for orphan in batch:  # interrupted (a soft time limit): none waits forever
+                        orphan.settle(error=TransientError("its record's write was interrupted"))
+                    self._writing = False
+                    self._changed.notify_all()
+        return pending.outcome()
+
+    def _write(self, batch: list[_Pending]) -> None:
+        try:
+            with self._engine.begin() as connection:
+                inserted = insert_many_once(
+                    connection, IdentificationRow, [vars(p.record) for p in batch]
+                )
+        except Exception as exc:
+            if len(batch) > 1:  # each on its own: a bad record fails alone
+                for pending in batch:
+                    self._write([pending])
+                return
+            batch[0].settle(error=exc)
+            return
+        for pending in batch:  # a key twice in one batch: the first is the one inserted
+            key = pending.record.idempotency_key
+            pending.settle(inserted=key in inserted)
+            inserted.discard(key)
+
+
+class _Pending:
+    """One record waiting for its batch's commit."""
+
+    def __init__(self, record: IdentificationRecord) -> None:
+        self.record = record
+        self.done = False
+        self._inserted = False
+        self._error: BaseException | None = None
+
+    def settle(self, *, inserted: bool = False, error: BaseException | None = None) -> None:
+        if not self.done:
+            self._inserted, self._error, self.done = inserted, error, True
+
+    def outcome(self) -> bool:
+        if self._error is not None:
+            raise self._error
+        return self._inserted

@@ -88,22 +88,20 @@ class IdentificationService:
         """From the cache, from another process's identical request, or from the providers;
         a submission seen before is answered without decoding its photos again."""
         if isinstance(request, IdentifyRequest):
-            data, cached, _key = self._answer(request, priority)
+            data, cached = self._answer(request, priority)
             return _result(data, cached, request.request_id)
         seen = self._uploads.find(request.upload_key) if self._uploads else None
         if seen is not None:
             return _result(seen, True, request.request_id)
         prepared = prepare_all(request, max_side_px=self._max_side_px, jpeg_quality=self._quality)
-        data, cached, key = self._answer(prepared, priority)
+        data, cached = self._answer(prepared, priority)
         if self._uploads is not None:
-            self._uploads.remember(
-                request.upload_key, key=key, data=data, ttl_s=self._ttl_for(data)
-            )
+            self._uploads.remember(request.upload_key, data=data, ttl_s=self._ttl_for(data))
         return _result(data, cached, request.request_id)
 
     def _answer(
         self, request: IdentifyRequest, priority: int | None
-    ) -> tuple[dict[str, Any], bool, str]:
+    ) -> tuple[dict[str, Any], bool]:
         def ask_under(key: str) -> Callable[[], dict[str, Any]]:
             # The answer names the key it is cached under (its image_sha256).
             pictures = [thumbnail.hex() for thumbnail in request.thumbnails]
@@ -116,7 +114,7 @@ class IdentificationService:
             # photos get a key of their own.
             key = request.exact_fingerprint
             data, cached = self._flight.get_or_compute(key, ask_under(key), ttl_s=self._ttl_for)
-        return data, cached, key
+        return data, cached
 
     def _ttl_for(self, data: dict[str, Any]) -> int:
         # A partial answer is cached briefly, so the full one replaces it soon.

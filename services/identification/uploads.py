@@ -1,8 +1,9 @@
 """Uploads already answered: the same bytes skip decoding (a 12-megapixel JPEG costs ~45 ms).
 
-`greenhouse:v<N>:identification:upload:<upload key>` → the key the answer is cached under and
-the pictures' thumbnails, kept as long as the answer. A hit is served only while that answer is
-still for the same pictures (a colliding picture may have taken the key since).
+`greenhouse:v<N>:identification:upload:<upload key>` → the answer itself, kept as long as an
+answer of its kind (full or partial). The upload key names these very bytes, organs and place,
+so the answer is always for the same pictures, and a hit costs one GET: no second lookup of the
+key the answer is cached under, which a colliding picture may have taken since.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 
 import redis
 
-from services.identification.images import same_pictures
 from services.resilience.cache import JsonCache
 
 log = logging.getLogger(__name__)
@@ -21,24 +21,21 @@ THUMBNAILS = "thumbnails"  # cached beside an answer: which pictures it is for
 
 
 class UploadIndex:
-    """Finds the cached answer for an upload seen before, in two GETs; None otherwise."""
+    """The cached answer for an upload seen before, in one GET; None otherwise."""
 
     def __init__(self, cache: JsonCache) -> None:
         self._cache = cache
 
     def find(self, upload_key: str) -> dict[str, Any] | None:
         try:
-            entry = self._cache.get(f"upload:{upload_key}")
-            data = self._cache.get(entry["key"]) if entry else None
+            data = self._cache.get(f"upload:{upload_key}")
         except redis.RedisError as exc:  # the photos are decoded and looked up as usual
             log.warning("could not look up an upload (%s)", exc)
             return None
-        if data is None or not same_pictures(thumbnails(entry), thumbnails(data)):
-            return None
-        return dict(data)
+        return dict(data) if data else None
 
-    def remember(self, upload_key: str, *, key: str, data: dict[str, Any], ttl_s: int) -> None:
-        entry = {"key": key, THUMBNAILS: data.get(THUMBNAILS, [])}
+    def remember(self, upload_key: str, *, data: dict[str, Any], ttl_s: int) -> None:
+        entry = {key: value for key, value in data.items() if key != THUMBNAILS}
         try:
             self._cache.client.set(
                 self._cache.key(f"upload:{upload_key}"), json.dumps(entry), ex=ttl_s
