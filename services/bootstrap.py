@@ -38,6 +38,7 @@ from services.resilience.cache import JsonCache, LocalCache
 from services.resilience.guards import Breaker, Flight
 from services.resilience.lock import SingleFlight
 from services.resilience.ratelimit import Plan, RateLimiter
+from services.resilience.uncached import UncachedAnswers, UncachedStatistics
 from services.settings import Settings
 from services.statistics.cache import StatsCache
 from services.statistics.repositories import ForumRepository, IdentificationRepository
@@ -146,8 +147,8 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
         ),
         identification=IdentificationService(
             providers=guarded,
-            flight=overrides.get("identification_flight") or real.flight(answers),
-            uploads=None if "identification_flight" in overrides else UploadIndex(answers),
+            flight=overrides.get("identification_flight") or real.answers_flight(answers),
+            uploads=real.uploads(answers),
             max_side_px=settings.photo_max_side_px,
             jpeg_quality=settings.photo_jpeg_quality,
             records=overrides.get("records") or SqlIdentificationRecords(real.engine),
@@ -252,8 +253,19 @@ class _RealParts:
             self.redis, cache, expire_s=settings.lock_expire_s, wait_s=settings.lock_wait_s
         )
 
-    def stats_cache(self) -> StatsCache:
+    def answers_flight(self, answers: JsonCache) -> Flight:
+        return self.flight(answers) if self.settings.cache_enabled else UncachedAnswers()
+
+    def uploads(self, answers: JsonCache) -> UploadIndex | None:
+        """Uploads seen before, unless the caches are off or the flight is a test's fake."""
+        if "identification_flight" in self.overrides or not self.settings.cache_enabled:
+            return None
+        return UploadIndex(answers)
+
+    def stats_cache(self) -> Cache:
         """Redis with single-flight, and a bounded in-process fallback while Redis is away."""
+        if not self.settings.cache_enabled:
+            return UncachedStatistics()
         cache = self.cache("stats", ttl_s=self.settings.stats_overview_ttl_s)
         fallback = LocalCache(max_entries=self.settings.stats_fallback_entries)
         return StatsCache(cache, self.flight(cache), fallback=fallback)

@@ -139,6 +139,30 @@ class Settings:
     flower_basic_auth: str | None = _setting(
         "FLOWER_BASIC_AUTH", None, "user:password for Flower (secret; passed by environment)"
     )
+    flower_cookie_secret: str | None = _setting(
+        "FLOWER_COOKIE_SECRET",
+        None,
+        "Flower's cookie secret (secret); unset = one kept in $VAR_DIR, made on first start",
+    )
+    metrics_port: int = _setting(
+        "METRICS_PORT", 0, "Port of a worker's Prometheus endpoint /metrics; 0 = none", int
+    )
+    metrics_address: str = _setting(
+        "METRICS_ADDRESS", "127.0.0.1", "Listen address of a worker's /metrics"
+    )
+    metrics_basic_auth: str | None = _setting(
+        "METRICS_BASIC_AUTH", None, "user:password for /metrics (secret); needed off loopback"
+    )
+    cache_enabled: bool = _setting(
+        "CACHE_ENABLED",
+        True,
+        "false = statistics and identification answers come straight from the database and "
+        "the providers, no cache read or written (the rollback switch)",
+        _flag,
+    )
+    log_format: str = _setting(
+        "LOG_FORMAT", "text", "text, or json: one object per line, with task id, name, request id"
+    )
     plant_id_api_key: str | None = _setting(
         "PLANT_ID_API_KEY", None, "Plant.id v3 key (secret); unset = sandbox"
     )
@@ -327,6 +351,15 @@ class Settings:
         return self.worker_concurrency or (
             None if self.worker_pool == "prefork" else DEFAULT_THREADS
         )
+
+    @property
+    def secrets(self) -> list[str]:
+        """Values no log line may show (keys, passwords, the cookie secret)."""
+        passwords = [
+            c.partition(":")[2] for c in (self.flower_basic_auth, self.metrics_basic_auth) if c
+        ]
+        keys = [self.plant_id_api_key, self.plantnet_api_key, self.flower_cookie_secret]
+        return [value for value in (*keys, *passwords) if value]
 
     @property
     def sandbox_mode(self) -> bool:

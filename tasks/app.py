@@ -19,4 +19,5 @@ app.config_from_object("celeryconfig")
 app.steps["consumer"].add(LeaseStep)  # renews the lease of every message a worker holds
 app.steps["consumer"].add(EventsOnDemand)  # task events only while Flower asks for them
 
-import tasks.hooks  # noqa: E402,F401  (connects the signal receivers)
+import tasks.hooks  # noqa: E402  (connects the signal receivers)
+import tasks.observability  # noqa: E402,F401  (metrics and log lines: its receivers)

@@ -97,7 +97,7 @@ class GreenhouseTask(Task):
         try:
             self._signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise ContractError(f"{self.name}: {exc} (see docs/schemas/{self.name}.json)") from None
+            raise ContractError(f"{self.name}: {exc} (see docs/TASKS.md)") from None
 
     def _retry_later(self, exc: Exception, min_delay_s: float) -> NoReturn:
         """Raise Retry with a backoff countdown (or `exc` when retries are spent)."""

@@ -12,8 +12,10 @@ from localkit.commands import LOCAL_COMMANDS
 from services import db
 from services.settings import load
 from tasks.cli_deadletters import dead_letters
+from tasks.cli_guards import breakers, cache
 from tasks.cli_health import health
 from tasks.cli_services import services
+from tasks.cli_status import status
 
 console = Console()
 
@@ -25,12 +27,12 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(), default="docs/schemas", show_default=True)
-def schemas(out: str) -> None:
-    """Write the JSON Schema of every public task payload."""
-    from tasks.contract import write_schemas
+@click.option("--out", type=click.Path(), help="Default: the client's schemas directory.")
+def schemas(out: str | None) -> None:
+    """Write the JSON Schemas of every public task's arguments and result (docs/TASKS.md)."""
+    from tasks.contract import PUBLISHED, write_schemas
 
-    for path in write_schemas(Path(out)):
+    for path in write_schemas(Path(out) if out else PUBLISHED):
         console.print(f"wrote {path}")
 
 
@@ -46,11 +48,8 @@ def db_upgrade() -> None:
     console.print("database schema is up to date")
 
 
-main.add_command(health)
-
-
-main.add_command(dead_letters)
-main.add_command(services)
+for command in (health, status, breakers, cache, dead_letters, services):
+    main.add_command(command)
 for command in LOCAL_COMMANDS:
     main.add_command(command)
 

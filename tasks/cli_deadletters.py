@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 import redis
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from services.delivery.deadletters import DeadLetter, DeadLetterStore
-from services.delivery.replay import publisher, replay
+from services.delivery.replay import Publish, publisher, replay
 from services.delivery.spill import UNSTORABLE_KEY
 
 console = Console()
@@ -77,14 +80,51 @@ def _replayed(letter: DeadLetter) -> str:
 
 
 @dead_letters.command("replay")
-@click.argument("letter_id", type=int)
-def dead_letters_replay(letter_id: int) -> None:
-    """Enqueue the original task again, with its original arguments, queue and priority."""
+@click.argument("letter_id", type=int, required=False)
+@click.option("--all", "every", is_flag=True, help="Every letter not replayed yet.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
+    help="With --all: only letters that failed at or after this time (UTC).",
+)
+@click.option("--limit", default=10_000, show_default=True, help="With --all: at most this many.")
+def dead_letters_replay(
+    letter_id: int | None, every: bool, since: datetime | None, limit: int
+) -> None:
+    """Enqueue a letter's task again (original arguments, queue and priority), or, with --all,
+    every letter never replayed, oldest first; exit 1 when any could not be sent."""
     from tasks.app import app
 
+    if (letter_id is None) == (not every):
+        raise click.UsageError("give a LETTER_ID or --all (not both)")
     store = _dead_letter_store()
-    letter = store.get(letter_id)
-    if letter is None:
-        raise click.ClickException(f"no dead letter with id {letter_id}")
-    task_id = replay(store, letter, publisher(app))
-    console.print(f"replayed dead letter {letter_id} as {letter.task_name}[{task_id}]")
+    if letter_id is not None:
+        letter = store.get(letter_id)
+        if letter is None:
+            raise click.ClickException(f"no dead letter with id {letter_id}")
+        task_id = replay(store, letter, publisher(app))
+        console.print(f"replayed dead letter {letter_id} as {letter.task_name}[{task_id}]")
+        return
+    after = since.replace(tzinfo=UTC) if since else None
+    letters = store.list(limit=limit, since=after, waiting=True)[::-1]
+    failed = _replay_all(store, letters, publisher(app))
+    console.print(f"replayed {len(letters) - len(failed)} of {len(letters)} dead letters")
+    for letter_id, reason in failed:
+        console.print(f"[red]letter {letter_id} not replayed: {reason}[/]")
+    raise SystemExit(1 if failed else 0)
+
+
+def _replay_all(
+    store: DeadLetterStore, letters: list[DeadLetter], publish: Publish
+) -> list[tuple[int | None, str]]:
+    """Replay each with a progress bar; the letters that could not be sent, and why."""
+    failed = []
+    with Progress(console=console, transient=True) as progress:
+        bar = progress.add_task("replaying", total=len(letters))
+        for letter in letters:
+            try:
+                replay(store, letter, publish)
+            except Exception as exc:  # the broker or the table: the others still go
+                failed.append((letter.id, f"{type(exc).__name__}: {exc}"[:200]))
+            progress.advance(bar)
+    return failed

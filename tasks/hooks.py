@@ -22,6 +22,7 @@ from celery.signals import (
 )
 from kombu.message import Message
 
+from services import metrics
 from services.delivery import configcheck, priority
 from services.delivery.causes import cause_of
 from services.delivery.deadletters import DeadLetter, now
@@ -189,6 +190,7 @@ def _caller_priority(native: int | None) -> int | None:
 
 
 def record(letter: DeadLetter) -> None:
+    metrics.dead_letter(letter.task_name)
     try:
         letter_id = runtime.container().dead_letters.record(letter)
     except Exception:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
+from services import metrics
 from services.background import registry
 from services.background.base import RunReport, run_once
 from services.background.state import ServiceStore
@@ -40,7 +41,13 @@ _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 def run_service(container: Container, payload: dict[str, Any]) -> RunReport:
     """Run the service `payload["name"]` once, unless it is disabled or running elsewhere."""
     check(_VALIDATOR, payload)
-    name = payload["name"]
+    report = _run(container, payload["name"])
+    outcome = "ok" if report.ok else "failed" if report.ran else "skipped"
+    metrics.service_ran(report.service, outcome)
+    return report
+
+
+def _run(container: Container, name: str) -> RunReport:
     config = registry.live_config(container.redis, name)
     if not config.enabled:
         return RunReport(service=name, ran=False, skipped="disabled by configuration")

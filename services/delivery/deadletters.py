@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, Text, select
+from sqlalchemy import DateTime, Integer, Text, case, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from services.db import Base, insert_once
@@ -117,7 +117,14 @@ class DeadLetterStore(ABC):
         return 0
 
     @abstractmethod
-    def list(self, *, limit: int = 50) -> list[DeadLetter]: ...
+    def list(
+        self, *, limit: int = 50, since: datetime | None = None, waiting: bool = False
+    ) -> list[DeadLetter]:
+        """Newest first; `since`: failed then or later; `waiting`: never replayed."""
+
+    @abstractmethod
+    def summary(self) -> dict[str, Any]:
+        """How many letters, how many wait for a replay, and the newest one's time and task."""
 
     @abstractmethod
     def get(self, letter_id: int) -> DeadLetter | None: ...
@@ -154,10 +161,31 @@ class SqlDeadLetterStore(DeadLetterStore):
             query = select(DeadLetterRow.id).where(DeadLetterRow.task_id == letter.task_id)
             return int(session.scalars(query).one())
 
-    def list(self, *, limit: int = 50) -> list[DeadLetter]:
+    def list(
+        self, *, limit: int = 50, since: datetime | None = None, waiting: bool = False
+    ) -> list[DeadLetter]:
         query = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
+        if since is not None:
+            query = query.where(DeadLetterRow.failed_at >= since)
+        if waiting:
+            query = query.where(DeadLetterRow.replay_task_id.is_(None))
         with self._sessions() as session:
             return [from_row(row) for row in session.scalars(query)]
+
+    def summary(self) -> dict[str, Any]:
+        waiting = case((DeadLetterRow.replay_task_id.is_(None), 1), else_=0)
+        counts = select(func.count(), func.coalesce(func.sum(waiting), 0))
+        newest = select(DeadLetterRow.failed_at, DeadLetterRow.task_name)
+        newest = newest.order_by(DeadLetterRow.id.desc()).limit(1)
+        with self._sessions() as session:
+            total, waiting_n = session.execute(counts.select_from(DeadLetterRow)).one()
+            last = session.execute(newest).first()
+        return {
+            "total": int(total),
+            "waiting": int(waiting_n),
+            "newest_at": _utc(last[0]).isoformat() if last else None,
+            "newest_task": last[1] if last else None,
+        }
 
     def get(self, letter_id: int) -> DeadLetter | None:
         with self._sessions() as session:

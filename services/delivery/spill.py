@@ -16,7 +16,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import redis
 import sqlalchemy.exc
@@ -129,8 +131,13 @@ class SpillingDeadLetterStore(DeadLetterStore):
         """How many letters the table refused (they wait in Redis for an operator)."""
         return int(self._redis.llen(UNSTORABLE_KEY))
 
-    def list(self, *, limit: int = 50) -> list[DeadLetter]:
-        return self._primary.list(limit=limit)
+    def list(
+        self, *, limit: int = 50, since: datetime | None = None, waiting: bool = False
+    ) -> list[DeadLetter]:
+        return self._primary.list(limit=limit, since=since, waiting=waiting)
+
+    def summary(self) -> dict[str, Any]:
+        return self._primary.summary()
 
     def get(self, letter_id: int) -> DeadLetter | None:
         return self._primary.get(letter_id)

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from services import metrics
 from services.errors import PermanentError, TransientError, classify
 from services.identification.budget import QuotaBudget
 from services.identification.images import same_pictures
@@ -109,6 +110,7 @@ class IdentificationService:
 
         key = request.fingerprint
         data, cached = self._flight.get_or_compute(key, ask_under(key), ttl_s=self._ttl_for)
+        metrics.cache_request("identification", "hit" if cached else "miss")
         if cached and not same_pictures(thumbnails(data), request.thumbnails):
             # Other pictures share the coarse fingerprint: never their answer; these very
             # photos get a key of their own.

@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 
+from services import metrics
 from services.resilience.cache import JsonCache
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,9 @@ class UploadIndex:
             data = self._cache.get(f"upload:{upload_key}")
         except redis.RedisError as exc:  # the photos are decoded and looked up as usual
             log.warning("could not look up an upload (%s)", exc)
+            metrics.cache_request("uploads", "error")
             return None
+        metrics.cache_request("uploads", "hit" if data else "miss")
         return dict(data) if data else None
 
     def remember(self, upload_key: str, *, data: dict[str, Any], ttl_s: int) -> None:

@@ -21,6 +21,7 @@ from typing import TypeVar
 import pybreaker
 import redis
 
+from services import metrics
 from services.errors import TransientError, classify
 from services.resilience.breaker_state import Limits, LocalState, Refusal, SharedState, Ticket
 from services.resilience.ratelimit import Throttled
@@ -113,6 +114,7 @@ class CircuitBreaker:
         transition = shared or self.local.record(ticket, ok=ok)
         if transition.after != transition.before:
             log.warning("breaker %s: %s -> %s", self.name, transition.before, transition.after)
+            metrics.breaker_transition(self.name, transition.after)
 
     @property
     def degraded(self) -> bool:

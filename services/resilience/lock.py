@@ -23,6 +23,7 @@ from typing import Any
 import redis
 import redis_lock
 
+from services import metrics
 from services.errors import TransientError
 from services.resilience.cache import JsonCache
 from services.resilience.renewer import RENEWER
@@ -100,16 +101,24 @@ class SingleFlight:
         if cached is not None:
             return cached, True
         lock, waiters = self._lock(key)
-        deadline = time.monotonic() + self._wait_s
-        while True:
-            if lock.acquire(blocking=False):
-                return self._lead(key, lock, waiters, compute, ttl_s)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise LockTimeout(f"{key} is being computed elsewhere; not done in {self._wait_s}s")
-            cached = self._wait_for_value(key, lock, waiters, min(self._poll_s, remaining))
-            if cached is not None:
-                return cached, True
+        started = time.monotonic()
+        waited = False
+        try:
+            while True:
+                if lock.acquire(blocking=False):
+                    return self._lead(key, lock, waiters, compute, ttl_s)
+                remaining = started + self._wait_s - time.monotonic()
+                if remaining <= 0:
+                    raise LockTimeout(
+                        f"{key} is being computed elsewhere; not done in {self._wait_s}s"
+                    )
+                waited = True
+                cached = self._wait_for_value(key, lock, waiters, min(self._poll_s, remaining))
+                if cached is not None:
+                    return cached, True
+        finally:
+            if waited:
+                metrics.lock_waited(time.monotonic() - started)
 
     def refresh(
         self, key: str, compute: Callable[[], Any], *, ttl_s: Callable[[Any], int] | None = None

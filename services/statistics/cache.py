@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 
+from services import metrics
 from services.resilience.cache import FENCE_SUFFIX, JsonCache, LocalCache
 from services.resilience.lock import SingleFlight
 
@@ -56,6 +57,7 @@ class StatsCache:
                 self.counters.hits += 1
             else:
                 self.counters.misses += 1
+        metrics.cache_request("statistics", "hit" if cached else "miss")
         return value, cached
 
     def _from_fallback(
@@ -70,6 +72,7 @@ class StatsCache:
             )
         with self._lock:
             self.counters.fallbacks += 1
+        metrics.cache_request("statistics", "error")
         cached = self._fallback.get(name)
         if cached is not None:
             return cached, True

@@ -1,0 +1,47 @@
+"""Enqueue Greenhouse's public tasks and read their results (Celery and kombu only).
+
+from greenhouse_client import Greenhouse
+
+with Greenhouse("redis://redis:6379/0") as greenhouse:
+    answer = greenhouse.identify(images=[photo_bytes], priority=7).get(timeout_s=30)
+    print(answer.suggestions[0].name)
+"""
+
+from greenhouse_client.client import Greenhouse, Pending, native_priority, schema
+from greenhouse_client.errors import (
+    BrokerUnavailable,
+    ContractMismatch,
+    GreenhouseClientError,
+    InvalidArguments,
+    ResultTimeout,
+    TaskFailed,
+)
+from greenhouse_client.results import (
+    ForumDetail,
+    ForumOverview,
+    Identification,
+    IdentificationSummary,
+    Invalidated,
+    ServiceRun,
+    UserSummary,
+)
+
+__all__ = [
+    "BrokerUnavailable",
+    "ContractMismatch",
+    "ForumDetail",
+    "ForumOverview",
+    "Greenhouse",
+    "GreenhouseClientError",
+    "Identification",
+    "IdentificationSummary",
+    "InvalidArguments",
+    "Invalidated",
+    "Pending",
+    "ResultTimeout",
+    "ServiceRun",
+    "TaskFailed",
+    "UserSummary",
+    "native_priority",
+    "schema",
+]
