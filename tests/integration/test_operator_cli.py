@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import redis
 
+from harness.observe import dead_letters, eventually
 from harness.workers import Workers
 from localkit.seed import seed
 from services import db
@@ -45,6 +46,7 @@ def test_status_shows_every_part_on_one_screen(
         )
     with pytest.raises(Exception, match="does not exist"):
         app.send_task("statistics.user_summary", [424242], queue="statistics").get(timeout=30)
+    eventually(lambda: len(dead_letters(database_url)) == 1, what="the dead letter")
     found = as_json("status", redis_url=redis_url, database_url=database_url)
     assert found["problems"] == []
     waiting = found["queues"]["queues"]["identification"]
@@ -125,3 +127,25 @@ def _upstream_down() -> None:
 
 def _urls(redis_url: str, database_url: str) -> dict[str, str]:
     return {"redis_url": redis_url, "database_url": database_url}
+
+
+def test_replay_all_sends_every_waiting_letter_since_a_time_once(
+    workers: Workers, redis_url: str, database_url: str
+) -> None:
+    workers.start(queues="statistics")
+    for user_id in (901, 902, 903):
+        with pytest.raises(Exception, match="does not exist"):
+            app.send_task("statistics.user_summary", [user_id], queue="statistics").get(timeout=30)
+    # A failure's result is stored before its letter: wait for the three letters.
+    eventually(lambda: len(dead_letters(database_url)) == 3, what="three dead letters")
+    workers.stop_all()  # the replays wait in the queue, where they can be counted
+    urls = _urls(redis_url, database_url)
+    later = greenhouse("dead-letters", "replay", "--all", "--since", "2999-01-01", **urls)
+    assert later.returncode == 0 and "replayed 0 of 0" in later.stdout
+    done = greenhouse("dead-letters", "replay", "--all", "--since", "2020-01-01", **urls)
+    assert done.returncode == 0 and "replayed 3 of 3" in done.stdout, done.stdout + done.stderr
+    again = greenhouse("dead-letters", "replay", "--all", **urls)
+    assert "replayed 0 of 0" in again.stdout
+    waiting = as_json("status", **urls)["queues"]["queues"]["statistics"]["total"]
+    assert waiting == 3
+    assert greenhouse("dead-letters", "replay", **urls).returncode == 2  # an id or --all
