@@ -16,6 +16,7 @@ from localkit.redis_server import EmbeddedRedis, answers
 from localkit.supervisor import Supervisor
 from services import db
 from services.settings import Settings
+from tasks.flower import CONF as FLOWER_CONF
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,9 @@ def running_stack(settings: Settings, *, flower: bool = True) -> Iterator[Stack]
             )
         sup.start("beat", stack.celery("beat", "--loglevel", level), env=stack.env())
         if flower:
-            sup.start("flower", stack.celery("flower"), env=_flower_env(stack))
+            sup.start(
+                "flower", stack.celery("flower", f"--conf={FLOWER_CONF}"), env=_flower_env(stack)
+            )
         wait_for_worker(stack)
         yield stack
 
@@ -113,15 +116,9 @@ def _answers(url: str) -> bool:
 
 
 def _flower_env(stack: Stack) -> dict[str, str]:
-    # Flower reads FLOWER_* itself; credentials stay out of argv (and so out of `ps`).
-    settings = stack.settings
-    env = stack.env() | {
-        "FLOWER_ADDRESS": settings.flower_address,
-        "FLOWER_PORT": str(settings.flower_port),
-    }
-    if settings.flower_basic_auth:
-        env["FLOWER_BASIC_AUTH"] = settings.flower_basic_auth
-    return env
+    # Its configuration file (tasks/flower.py) reads the settings; credentials stay in the
+    # environment, out of argv (and so out of `ps`).
+    return stack.env()
 
 
 def wait_for_worker(stack: Stack, *, timeout_s: float = 90.0) -> None:

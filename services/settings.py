@@ -139,6 +139,16 @@ class Settings:
     flower_basic_auth: str | None = _setting(
         "FLOWER_BASIC_AUTH", None, "user:password for Flower (secret; passed by environment)"
     )
+    flower_auth: str | None = _setting(
+        "FLOWER_AUTH",
+        None,
+        "Flower OAuth: the e-mail addresses allowed (with FLOWER_AUTH_PROVIDER)",
+    )
+    flower_auth_provider: str | None = _setting(
+        "FLOWER_AUTH_PROVIDER",
+        None,
+        "Flower OAuth provider class, e.g. flower.views.auth.GithubLoginHandler",
+    )
     flower_cookie_secret: str | None = _setting(
         "FLOWER_COOKIE_SECRET",
         None,

@@ -15,7 +15,7 @@ from celery.exceptions import Reject, Retry
 from celery.worker.request import Request
 from celery.worker.state import task_ready
 
-from services.delivery import priority
+from services.delivery import priority, reprs
 from services.delivery.retry import PUBLISH_PATIENCE
 from services.errors import ContractError, PermanentError, classify
 from tasks import runtime
@@ -28,6 +28,19 @@ class GreenhouseRequest(Request):
     lost workers, retries that cannot be published) reach task_failure receivers with the
     request's context, and a task cut off by a lost connection is left to be redelivered,
     never reported REVOKED."""
+
+    _argsrepr: str
+    _kwargsrepr: str
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A publisher that is not Greenhouse's (a plain send_task) may have put whole photos in
+        # its reprs: events, Flower and `inspect` are shown a summary instead (sizes only here:
+        # hashing megabytes would cost the consumer thread milliseconds).
+        if not reprs.safe(self._argsrepr):
+            self._argsrepr = reprs.summary(self.args, digest=False)
+        if not reprs.safe(self._kwargsrepr):
+            self._kwargsrepr = reprs.summary(self.kwargs, digest=False)
 
     @contextlib.contextmanager
     def _in_context(self) -> Iterator[None]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -34,6 +36,17 @@ def schemas(out: str | None) -> None:
 
     for path in write_schemas(Path(out) if out else PUBLISHED):
         console.print(f"wrote {path}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("flower_args", nargs=-1, type=click.UNPROCESSED)
+def flower(flower_args: tuple[str, ...]) -> None:
+    """Flower on the settings' address and port, refusing to listen off loopback without
+    authentication, its API and /metrics behind the same credentials (tasks/flower.py)."""
+    from tasks.flower import CONF
+
+    argv = [sys.executable, "-m", "celery", "-A", "tasks", "flower", f"--conf={CONF}"]
+    os.execv(sys.executable, [*argv, *flower_args])
 
 
 @main.group("db")

@@ -66,20 +66,21 @@ def schema(task: str, *, result: bool = False) -> dict[str, Any]:
     return loaded
 
 
-def summary(kwargs: dict[str, Any]) -> str:
-    """The arguments as Flower and logs show them: long strings as sizes and digests."""
+def summary(value: Any) -> str:
+    """What Flower and logs show of the arguments: long strings as sizes and digests (as the
+    workers' services/delivery/reprs.py does)."""
 
-    def shown(value: Any) -> Any:
-        if isinstance(value, str) and len(value) > _SHOWN_CHARS:
-            digest = hashlib.sha256(value.encode()).hexdigest()[:16]
-            return f"<{len(value):,} chars, sha256 {digest}>"
-        if isinstance(value, list):
-            return [shown(item) for item in value]
-        if isinstance(value, dict):
-            return {key: shown(item) for key, item in value.items()}
-        return value
+    def shown(item: Any) -> Any:
+        if isinstance(item, str) and len(item) > _SHOWN_CHARS:
+            digest = hashlib.sha256(item.encode()).hexdigest()[:16]
+            return f"<{len(item):,} chars, sha256 {digest}>"
+        if isinstance(item, list | tuple):
+            return [shown(part) for part in item]
+        if isinstance(item, dict):
+            return {key: shown(part) for key, part in item.items()}
+        return item
 
-    return json.dumps(shown(kwargs))[:1024]
+    return json.dumps(shown(value), default=str)[:1024]
 
 
 class Pending(Generic[T]):

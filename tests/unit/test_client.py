@@ -3,6 +3,7 @@ arguments refused before sending, results built as typed objects."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -30,6 +31,14 @@ def test_flower_is_shown_sizes_and_digests_never_a_photo() -> None:
     shown = summary({"images": [photo], "organs": ["leaf"], "request_id": "r-1"})
     assert photo[:100] not in shown
     assert '"<1,100,000 chars, sha256 ' in shown and '"leaf"' in shown and '"r-1"' in shown
+
+
+def test_the_client_and_the_workers_show_arguments_alike() -> None:
+    from services.delivery import reprs
+
+    value = {"images": ["x" * 500, "short"], "nested": [{"k": "y" * 70}], "n": 3, "t": (1, "z")}
+    assert summary(value) == reprs.summary(value)
+    assert reprs.safe(summary(value)) and not reprs.safe(json.dumps(value))
 
 
 def test_arguments_that_break_the_schema_are_refused_before_anything_is_sent() -> None:

@@ -96,9 +96,16 @@ def _health_options(command: list[str]) -> dict[str, Any]:
 
 def test_every_app_healthcheck_is_a_valid_greenhouse_health_command() -> None:
     checked = [name for name, service in APP_SERVICES.items() if "healthcheck" in service]
-    assert {"worker-identification", "worker-background", "beat"} <= set(checked)
-    for name in checked:
+    assert {"worker-identification", "worker-background", "beat", "flower"} <= set(checked)
+    for name in set(checked) - {"flower"}:
         _health_options(_healthcheck(APP_SERVICES[name]))
+
+
+def test_flower_runs_guarded_and_its_health_is_its_open_healthcheck_page() -> None:
+    flower = APP_SERVICES["flower"]
+    assert flower["command"] == ["greenhouse", "flower"]
+    assert {"FLOWER_BASIC_AUTH", "FLOWER_COOKIE_SECRET"} <= set(flower["environment"])
+    assert "http://127.0.0.1:5555/healthcheck" in " ".join(flower["healthcheck"]["test"])
 
 
 def test_a_worker_container_checks_its_own_heartbeat_and_nothing_else() -> None:
