@@ -14,10 +14,18 @@ $(BIN)/.installed: pyproject.toml client/pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e ./client -e '.[local,dev]'
 	touch $@
 
+# Debian's chromium, which the Flower browser test drives through Playwright (Playwright's own
+# browser download is not used: this network refuses it).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get install -y --no-install-recommends chromium \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+
 demo: $(BIN)/.installed
 	$(BIN)/greenhouse demo
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 # The fault suite alone (make test runs it too), then its figures into docs/RELIABILITY.md.

@@ -106,6 +106,12 @@ class Workers:
         name = f"beat-{uuid.uuid4().hex[:8]}"
         return self.supervisor.start(name, argv, env={**self.env, **(env or {})})
 
+    def start_flower(self, *, port: int, env: Mapping[str, str] | None = None) -> Child:
+        """`greenhouse flower` (as `up` and docker-compose run it) on 127.0.0.1:`port`."""
+        argv = [str(Path(sys.executable).with_name("greenhouse")), "flower"]
+        flower_env = {"FLOWER_PORT": str(port), "VAR_DIR": str(self.supervisor.log_dir)}
+        return self.supervisor.start("flower", argv, env={**self.env, **flower_env, **(env or {})})
+
     def stop_all(self) -> None:
         self.supervisor.stop_all()
 
