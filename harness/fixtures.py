@@ -12,7 +12,7 @@ import redis
 
 from harness import postgres
 from harness.sandbox import Sandbox
-from harness.servers import FaultyRedis
+from harness.servers import FaultyRedis, rabbitmq_vhost
 from harness.workers import Workers
 from localkit.sandbox.server import SandboxServer
 from services import db
@@ -91,3 +91,16 @@ def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     with postgres.scratch_database() as url:
         db.upgrade(url)
         yield url
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker_env(request: pytest.FixtureRequest, redis_url: str) -> Iterator[dict[str, str]]:
+    """Environment selecting the broker (the test's Redis, or a private vhost of the machine's
+    RabbitMQ); results stay on the test's Redis either way. Skipped, saying why, without one."""
+    if request.param == "redis":
+        yield {}
+        return
+    with rabbitmq_vhost() as amqp_url:
+        if amqp_url is None:
+            pytest.skip("no RabbitMQ on 127.0.0.1:5672 (rabbitmqctl needed for a private vhost)")
+        yield {"BROKER_URL": amqp_url, "RESULT_BACKEND": redis_url}

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 import redis
 from celery.result import AsyncResult
+from greenhouse_client import Greenhouse
 
 from harness.observe import breaker_trial_due, countdowns, dead_letters, eventually
 from harness.sandbox import Sandbox
@@ -39,6 +40,21 @@ def test_both_providers_are_merged_and_a_repeat_is_served_from_the_cache(
 
     second = _identify(_payload(1, organs=["leaf"])).get(timeout=30)
     assert second["cached"] and second["suggestions"] == first["suggestions"]
+    assert sandbox.calls() == {"plant_id": 1, "plantnet": 1}
+
+
+def test_other_apps_identify_through_the_client_on_redis_and_on_rabbitmq(
+    workers: Workers, sandbox: Sandbox, broker_env: dict[str, str], redis_url: str
+) -> None:
+    workers.start(queues=QUEUE, env=sandbox.env(**broker_env))
+    broker_url = broker_env.get("BROKER_URL", redis_url)
+    with Greenhouse(broker_url, result_backend=redis_url, timeout_s=30) as greenhouse:
+        photo = sample_png(31)
+        first = greenhouse.identify(images=[photo], organs=["leaf"], priority=9).get()
+        again = greenhouse.identify(images=[photo], organs=["leaf"], priority=0).get()
+    assert first.is_plant and not first.cached and again.cached
+    assert {source.status for source in first.sources.values()} == {"ok"}
+    assert again.suggestions == first.suggestions
     assert sandbox.calls() == {"plant_id": 1, "plantnet": 1}
 
 

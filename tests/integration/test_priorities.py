@@ -1,45 +1,13 @@
 """Priorities with one busy worker on Redis and on RabbitMQ (real brokers, real worker)."""
 
-import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import redis
 
+from harness.enqueue import enqueue
 from harness.observe import eventually
-from harness.servers import rabbitmq_vhost
-from harness.workers import ROOT, Workers
+from harness.workers import Workers
 from tasks.app import app
-
-
-@pytest.fixture(params=["redis", "rabbitmq"])
-def broker_env(request: pytest.FixtureRequest, redis_url: str) -> Iterator[dict[str, str]]:
-    """Environment selecting the broker; results stay on the test's Redis either way."""
-    if request.param == "redis":
-        yield {}
-        return
-    with rabbitmq_vhost() as amqp_url:
-        if amqp_url is None:
-            pytest.skip("no RabbitMQ on 127.0.0.1:5672 (rabbitmqctl needed for a private vhost)")
-        yield {"BROKER_URL": amqp_url, "RESULT_BACKEND": redis_url}
-
-
-def _enqueue(specs: list[dict[str, Any]], env: dict[str, str]) -> list[str]:
-    lines = "".join(json.dumps(spec) + "\n" for spec in specs)
-    done = subprocess.run(
-        [sys.executable, "-m", "harness.enqueue"],
-        input=lines,
-        text=True,
-        capture_output=True,
-        check=True,
-        cwd=ROOT,
-        env={**os.environ, **env},
-    )
-    return done.stdout.split()
 
 
 def _record(label: str, priority: int | None = None) -> dict[str, Any]:
@@ -57,11 +25,11 @@ def test_high_priority_tasks_overtake_a_backlog_of_low_ones(
 ) -> None:
     # STARTED is stored only when configured: here it shows the worker is busy.
     workers.start(queues="default", concurrency=1, env={**broker_env, "TASK_TRACK_STARTED": "1"})
-    (busy,) = _enqueue([_record("busy") | {"kwargs": {"seconds": 4.0}}], broker_env)
+    (busy,) = enqueue([_record("busy") | {"kwargs": {"seconds": 4.0}}], broker_env)
     eventually(lambda: app.AsyncResult(busy).state == "STARTED", what="the worker to be busy")
     lows = [_record(f"low-{i}", priority=0) for i in range(200)]
     highs = [_record(f"high-{i}", priority=9) for i in range(20)]
-    _enqueue(lows + highs, broker_env)
+    enqueue(lows + highs, broker_env)
     eventually(lambda: redis_client.llen("tests:order") == 221, timeout_s=120, what="all tasks")
 
     order = redis_client.lrange("tests:order", 0, -1)

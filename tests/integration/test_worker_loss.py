@@ -6,6 +6,7 @@ import uuid
 
 import redis
 
+from harness.enqueue import enqueue
 from harness.observe import eventually
 from harness.workers import Workers
 from tasks.app import app
@@ -17,10 +18,11 @@ def _wait_for_first_run(client: redis.Redis, key: str) -> int:
 
 
 def test_a_killed_pool_child_runs_its_task_again(
-    workers: Workers, redis_client: redis.Redis
+    workers: Workers, redis_client: redis.Redis, broker_env: dict[str, str]
 ) -> None:
-    workers.start(queues="default", concurrency=1)
+    workers.start(queues="default", concurrency=1, env=broker_env)
     key = f"slow-{uuid.uuid4().hex}"
-    result = app.send_task("tests.slow_once", [key], {"seconds": 120})
+    spec = {"name": "tests.slow_once", "args": [key], "kwargs": {"seconds": 120}}
+    (task_id,) = enqueue([spec | {"queue": "default"}], broker_env)
     os.kill(_wait_for_first_run(redis_client, key), signal.SIGKILL)
-    assert result.get(timeout=60) == 2
+    assert app.AsyncResult(task_id).get(timeout=60) == 2
