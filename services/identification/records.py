@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, DateTime, Engine, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, insert_many_once
-from services.errors import TransientError
+from services.errors import TransientError, classify
 
 
 class IdentificationRow(Base):
@@ -96,11 +96,12 @@ class SqlIdentificationRecords(IdentificationRecords):
                     connection, IdentificationRow, [vars(p.record) for p in batch]
                 )
         except Exception as exc:
-            if len(batch) > 1:  # each on its own: a bad record fails alone
+            if len(batch) > 1 and not classify(exc).transient:  # a bad record fails alone
                 for pending in batch:
                     self._write([pending])
                 return
-            batch[0].settle(error=exc)
+            for pending in batch:  # the database is away: every record retries with its task
+                pending.settle(error=exc)
             return
         for pending in batch:  # a key twice in one batch: the first is the one inserted
             key = pending.record.idempotency_key
