@@ -1,0 +1,1 @@
+"""Moderation: spam scores with their reasons, duplicate detection and the review queue."""
