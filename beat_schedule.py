@@ -41,6 +41,30 @@ SERVICES: dict[str, dict[str, Any]] = {
         "interval_s": 60,
         "options": {"max_per_run": 20, "max_age_s": 86_400.0},
     },
+    # Scores up to batch_size new posts a run. The other options are the scoring rules
+    # (services/moderation/scoring.py): regular expressions and words that mark spam, each
+    # signal's weight, and the threshold at or above which a post waits for a moderator.
+    "moderation": {
+        "interval_s": 30,
+        "options": {
+            "batch_size": 500,
+            "patterns": [
+                r"\b(buy|order)\s+now\b",
+                r"\bfree\s+(shipping|seeds?)\b",
+                r"\b(click|visit)\s+(here|my\s+(site|shop))\b",
+                r"\b(whats?app|telegram)\s*:?\s*\+?\d",
+            ],
+            "words": ["casino", "viagra", "crypto", "bitcoin", "loan", "forex", "escort"],
+            "threshold": 0.5,
+            "pattern_weight": 0.6,
+            "word_weight": 0.25,
+            "link_weight": 0.2,
+            "free_links": 1,
+            "new_author_s": 172_800.0,
+            "burst_posts": 5,
+            "burst_s": 600.0,
+        },
+    },
 }
 
 

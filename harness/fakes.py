@@ -20,6 +20,7 @@ from services.identification.budget import QuotaBudget
 from services.identification.payload import IdentifyRequest
 from services.identification.providers import Provider, ProviderAnswer, Suggestion
 from services.identification.records import IdentificationRecord, IdentificationRecords
+from services.moderation.sql import DECISIONS, PostFacts, ReviewItem, Scored
 from services.resilience.breaker import BreakerOpen
 from services.settings import Settings
 from services.statistics.repositories import (
@@ -245,6 +246,54 @@ class FakeLimiter:
         self.synced[provider] = (remaining, limit)
 
 
+class FakeModerationStore:
+    """Posts in a dict (services/moderation/sql.py's interface); duplicates by exact hash only."""
+
+    def __init__(self, posts: dict[int, PostFacts] | None = None) -> None:
+        self.posts = dict(posts or {})
+        self.saved: dict[int, Scored] = {}
+        self.unscorable: dict[int, str] = {}
+        self.decisions: list[tuple[int, str]] = []
+        self.poison: set[int] = set()  # facts() of these raise, as a broken row would
+
+    def facts(self, post_id: int, *, burst_s: float) -> PostFacts | None:
+        if post_id in self.poison:
+            raise ValueError(f"post {post_id}: row cannot be read")
+        return self.posts.get(post_id)
+
+    def duplicates(
+        self, facts: PostFacts, content_hash: str, bands: Any, simhash: int, *, window_s: float
+    ) -> int | None:
+        earlier = [
+            post_id
+            for post_id, scored in self.saved.items()
+            if post_id != facts.post_id and scored.content_hash == content_hash
+        ]
+        return min(earlier, default=None)
+
+    def save(self, facts: PostFacts, scored: Scored, *, at: datetime) -> None:
+        self.saved[facts.post_id] = scored
+
+    def mark_unscorable(self, post_id: int, reason: str, *, at: datetime) -> None:
+        self.unscorable[post_id] = reason
+
+    def backlog(self, *, limit: int) -> list[int]:
+        done = set(self.saved) | set(self.unscorable)
+        return sorted((set(self.posts) | self.poison) - done)[:limit]
+
+    def queue(self, *, limit: int, offset: int, now: datetime) -> list[ReviewItem]:
+        return []
+
+    def decide(self, post_id: int, decision: str, *, at: datetime) -> str | None:
+        if post_id not in self.posts:
+            return None
+        self.decisions.append((post_id, decision))
+        return DECISIONS[decision]
+
+    def counts(self) -> tuple[int, int]:
+        return sum(s.review_status == "pending" for s in self.saved.values()), 0
+
+
 def wired(settings: Settings | None = None, **overrides: Unpack[Overrides]) -> Container:
     """bootstrap()'s graph with a fake at every boundary (override any of them)."""
     fakes: Overrides = {
@@ -259,6 +308,7 @@ def wired(settings: Settings | None = None, **overrides: Unpack[Overrides]) -> C
         "dead_letters": FakeDeadLetters(),
         "clock": lambda: NOW,
         "budget": QuotaBudget(FakeLimiter()),
+        "moderation_store": FakeModerationStore(),
     }
     fakes.update(overrides)
     return bootstrap(settings or Settings(), **fakes)

@@ -33,6 +33,9 @@ from services.identification.quota import QuotaLog
 from services.identification.records import IdentificationRecords, SqlIdentificationRecords
 from services.identification.service import IdentificationService
 from services.identification.uploads import UploadIndex
+from services.moderation.scoring import Rules
+from services.moderation.service import ModerationService, ModerationStore, rules_from
+from services.moderation.sql import SqlModeration
 from services.resilience.breaker import CircuitBreaker
 from services.resilience.cache import JsonCache, LocalCache
 from services.resilience.guards import Breaker, Flight
@@ -66,6 +69,7 @@ class Overrides(TypedDict, total=False):
     dead_letters: DeadLetterStore
     clock: Callable[[], datetime]
     budget: QuotaBudget
+    moderation_store: ModerationStore
 
 
 @dataclass(kw_only=True)
@@ -78,6 +82,7 @@ class Container:
     retry_policy: RetryPolicy
     identification: IdentificationService
     statistics: StatisticsService
+    moderation: ModerationService
     redis: Redis
     breakers: Mapping[str, Breaker]
     budget: QuotaBudget
@@ -176,6 +181,12 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
                 identification_s=settings.stats_identification_ttl_s,
             ),
         ),
+        moderation=ModerationService(
+            store=overrides.get("moderation_store") or SqlModeration(real.sessions),
+            cache=real.cache("moderation", ttl_s=86_400) if settings.cache_enabled else None,
+            rules=real.moderation_rules,
+            clock=clock,
+        ),
         closers=real.closers,
     )
 
@@ -252,6 +263,12 @@ class _RealParts:
         return SingleFlight(
             self.redis, cache, expire_s=settings.lock_expire_s, wait_s=settings.lock_wait_s
         )
+
+    def moderation_rules(self) -> Rules:
+        """The moderation service's options now (an operator may have changed them)."""
+        from services.background import registry  # it builds services from this container
+
+        return rules_from(registry.live_config(self.redis, "moderation").options)
 
     def answers_flight(self, answers: JsonCache) -> Flight:
         return self.flight(answers) if self.settings.cache_enabled else UncachedAnswers()

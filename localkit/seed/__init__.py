@@ -11,15 +11,16 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Engine, delete, literal, select, text
 
 from localkit.seed.plan import Sizes, make_plan
 from localkit.seed.rows import COLUMNS, forum_rows, post_rows, topic_rows, user_rows
 from localkit.seed.write import Progress, finish, write_table
+from services.moderation.models import ModerationDecision, PostBand
 from services.statistics.models import Forum, Post, Topic, User
 
 # Children before parents, so deleting in this order never breaks a foreign key.
-DELETE_ORDER = (Post, Topic, User, Forum)
+DELETE_ORDER = (PostBand, ModerationDecision, Post, Topic, User, Forum)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def _clear_or_refuse(engine: Engine, *, reset: bool) -> None:
             filled = [
                 model.__tablename__
                 for model in DELETE_ORDER
-                if connection.execute(select(model.id).limit(1)).first()
+                if connection.execute(select(literal(1)).select_from(model).limit(1)).first()
             ]
             if filled:
                 raise ValueError(

@@ -71,5 +71,6 @@ for _name, _module in {
     "retention": "retention",
     "quota-reporter": "reporter",
     "dead-letter-recovery": "recovery",
+    "moderation": "moderation",
 }.items():
     register(_name, f"services.background.{_module}:build", SERVICES[_name])

@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 
 import services.delivery.deadletters
 import services.identification.records
+import services.moderation.models
 import services.statistics.models  # noqa: F401  (all tables on Base.metadata)
 from harness import postgres
 from services import db
