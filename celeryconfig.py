@@ -23,6 +23,7 @@ include = [
     "tasks.identification",
     "tasks.statistics",
     "tasks.maintenance",
+    "tasks.moderation",
 ]  # task modules
 
 # --- JSON only: a pickled message is remote code execution ---
@@ -66,6 +67,7 @@ task_routes = {
     "identification.*": {"queue": "identification"},
     "statistics.*": {"queue": "statistics"},
     "services.*": {"queue": "maintenance"},
+    "moderation.*": {"queue": "statistics"},  # database work, like the statistics
 }
 task_queue_max_priority = priority.STEPS  # queues Celery creates on the fly get priorities too
 

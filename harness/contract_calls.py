@@ -28,6 +28,9 @@ def main(broker_url: str, result_backend: str, photo: Path) -> dict[str, Any]:
             "statistics.identification_summary": greenhouse.identification_summary(days=30),
             "statistics.invalidate": greenhouse.invalidate(scope="overview"),
             "services.run": greenhouse.run_service(name="retention"),
+            "moderation.score_post": greenhouse.score_post(post_id=1),
+            "moderation.review_queue": greenhouse.review_queue(limit=10),
+            "moderation.decide": greenhouse.decide(post_id=2, decision="not_spam"),
         }
         for task, pending in calls.items():
             report["types"][task] = type(pending.get()).__name__

@@ -9,6 +9,7 @@ from typing import Any
 
 from services.background import runner
 from services.identification import payload as identification
+from services.moderation import payloads as moderation
 from services.statistics import payloads as statistics
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "client" / "greenhouse_client" / "schemas"
@@ -16,6 +17,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "identification.identify": identification.SCHEMA,
     **statistics.SCHEMAS,
     "services.run": runner.SCHEMA,
+    **moderation.SCHEMAS,
 }
 
 _INT = {"type": "integer", "minimum": 0}
@@ -80,6 +82,8 @@ RESULTS: dict[str, dict[str, Any]] = {
             "active_users": _INT,
             "approved_topics": _INT,
             "approved_posts": _INT,
+            "pending_review": _INT,
+            "spam": _INT,
             "latest_member": {
                 "type": ["object", "null"],
                 "required": ["id", "username", "joined_at"],
@@ -148,6 +152,50 @@ RESULTS: dict[str, dict[str, Any]] = {
             "duration_s": {"type": "number", "minimum": 0},
             "skipped": _MAYBE_TEXT,
             "error": _MAYBE_TEXT,
+        },
+    ),
+}
+
+
+_STATUS = {"enum": ["pending", "approved", "rejected", "not_spam", None]}
+_MAYBE_POST = {"type": ["integer", "null"], "minimum": 1}
+_REASONS = {"type": "array", "items": _TEXT}
+_REVIEW_ITEM = _object(
+    {
+        "post_id": _INT,
+        "author_id": _INT,
+        "username": _TEXT,
+        "excerpt": _TEXT,
+        "spam_score": {"type": "number", "minimum": 0, "maximum": 1},
+        "reasons": _REASONS,
+        "duplicate_of": _MAYBE_POST,
+        "approved": _BOOL,
+        "created_at": _WHEN,
+        "priority": {"type": "number"},
+    }
+)
+RESULTS |= {
+    "moderation.score_post": _result(
+        "moderation.score_post",
+        {
+            "post_id": _INT,
+            "score": {"type": "number", "minimum": 0, "maximum": 1},
+            "reasons": _REASONS,
+            "duplicate_of": _MAYBE_POST,
+            "review_status": _STATUS,
+            "cached": _BOOL,
+        },
+    ),
+    "moderation.review_queue": _result(
+        "moderation.review_queue",
+        {"items": {"type": "array", "items": _REVIEW_ITEM}, "limit": _INT, "offset": _INT},
+    ),
+    "moderation.decide": _result(
+        "moderation.decide",
+        {
+            "post_id": _INT,
+            "decision": {"enum": ["approve", "reject", "not_spam"]},
+            "review_status": _STATUS,
         },
     ),
 }

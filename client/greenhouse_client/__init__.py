@@ -17,11 +17,14 @@ from greenhouse_client.errors import (
     TaskFailed,
 )
 from greenhouse_client.results import (
+    Decision,
     ForumDetail,
     ForumOverview,
     Identification,
     IdentificationSummary,
     Invalidated,
+    PostScore,
+    ReviewQueue,
     ServiceRun,
     UserSummary,
 )
@@ -29,6 +32,7 @@ from greenhouse_client.results import (
 __all__ = [
     "BrokerUnavailable",
     "ContractMismatch",
+    "Decision",
     "ForumDetail",
     "ForumOverview",
     "Greenhouse",
@@ -38,7 +42,9 @@ __all__ = [
     "InvalidArguments",
     "Invalidated",
     "Pending",
+    "PostScore",
     "ResultTimeout",
+    "ReviewQueue",
     "ServiceRun",
     "TaskFailed",
     "UserSummary",

@@ -40,6 +40,9 @@ RESULTS: dict[str, type[Any]] = {
     "statistics.identification_summary": results.IdentificationSummary,
     "statistics.invalidate": results.Invalidated,
     "services.run": results.ServiceRun,
+    "moderation.score_post": results.PostScore,
+    "moderation.review_queue": results.ReviewQueue,
+    "moderation.decide": results.Decision,
 }
 _SHOWN_CHARS = 64  # longer strings are shown to Flower and logs as a size and a digest
 
@@ -203,6 +206,22 @@ class Greenhouse:
 
     def run_service(self, *, name: str, priority: int = DEFAULT) -> Pending[results.ServiceRun]:
         return self.send("services.run", {"name": name}, priority=priority)
+
+    def score_post(self, *, post_id: int, priority: int = DEFAULT) -> Pending[results.PostScore]:
+        return self.send("moderation.score_post", {"post_id": post_id}, priority=priority)
+
+    def review_queue(
+        self, *, limit: int = 50, offset: int = 0, priority: int = DEFAULT
+    ) -> Pending[results.ReviewQueue]:
+        kwargs = {"limit": limit, "offset": offset}
+        return self.send("moderation.review_queue", kwargs, priority=priority)
+
+    def decide(
+        self, *, post_id: int, decision: str, priority: int = DEFAULT
+    ) -> Pending[results.Decision]:
+        """approve, reject or not_spam (which counts for the author's history)."""
+        kwargs = {"post_id": post_id, "decision": decision}
+        return self.send("moderation.decide", kwargs, priority=priority)
 
 
 def _text(image: bytes | str) -> str:

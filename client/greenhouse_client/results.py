@@ -62,6 +62,8 @@ class ForumOverview:
     active_users: int
     approved_topics: int
     approved_posts: int
+    pending_review: int  # posts waiting for a moderator
+    spam: int  # posts moderators rejected
     latest_member: Member | None
     online_users: int
     computed_at: datetime
@@ -146,6 +148,52 @@ class ServiceRun:
     duration_s: float
     skipped: str | None
     error: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostScore:
+    """`moderation.score_post`: the spam score, why, and whether the post waits for review."""
+
+    post_id: int
+    score: float
+    reasons: list[str]
+    duplicate_of: int | None
+    review_status: str | None
+    cached: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewItem:
+    """A post waiting for a moderator."""
+
+    post_id: int
+    author_id: int
+    username: str
+    excerpt: str
+    spam_score: float
+    reasons: list[str]
+    duplicate_of: int | None
+    approved: bool
+    created_at: datetime
+    priority: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewQueue:
+    """`moderation.review_queue`: the posts waiting, most urgent first."""
+
+    items: list[ReviewItem]
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """`moderation.decide`: the decision taken and the post's review state now."""
+
+    post_id: int
+    decision: str
+    review_status: str
 
 
 def build(cls: type[T], data: Any) -> T:

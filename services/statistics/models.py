@@ -105,6 +105,7 @@ class Post(Base):
         Index("ix_posts_user_approved_created", "user_id", "approved", "created_at"),
         Index("ix_posts_approved_created", "approved", "created_at"),
         Index("ix_posts_content_hash_created", "content_hash", "created_at"),
+        Index("ix_posts_review_status", "review_status"),
         Index("ix_posts_unscored", "id", postgresql_where=_UNSCORED, sqlite_where=_UNSCORED),
         Index(
             "ix_posts_pending_review",

@@ -12,7 +12,7 @@ _ID = {"type": "integer", "minimum": 1}
 _VERSION = {"const": 1, "description": "Payload version; 1 when omitted."}
 
 
-def _schema(name: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+def object_schema(name: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://greenhouse.invalid/schemas/{name}.json",
@@ -25,15 +25,19 @@ def _schema(name: str, properties: dict[str, Any], required: list[str]) -> dict[
 
 
 SCHEMAS: dict[str, dict[str, Any]] = {
-    "statistics.forum_overview": _schema("statistics.forum_overview", {}, []),
-    "statistics.forum_detail": _schema("statistics.forum_detail", {"forum_id": _ID}, ["forum_id"]),
-    "statistics.user_summary": _schema("statistics.user_summary", {"user_id": _ID}, ["user_id"]),
-    "statistics.identification_summary": _schema(
+    "statistics.forum_overview": object_schema("statistics.forum_overview", {}, []),
+    "statistics.forum_detail": object_schema(
+        "statistics.forum_detail", {"forum_id": _ID}, ["forum_id"]
+    ),
+    "statistics.user_summary": object_schema(
+        "statistics.user_summary", {"user_id": _ID}, ["user_id"]
+    ),
+    "statistics.identification_summary": object_schema(
         "statistics.identification_summary",
         {"days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 7}},
         [],
     ),
-    "statistics.invalidate": _schema(
+    "statistics.invalidate": object_schema(
         "statistics.invalidate",
         {
             "scope": {

@@ -24,6 +24,8 @@ class SiteTotals:
     approved_topics: int
     approved_posts: int
     latest_member: Member | None
+    pending_review: int = 0  # posts waiting for a moderator
+    spam: int = 0  # posts moderators rejected
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -174,6 +174,8 @@ class StatisticsService:
             "active_users": totals.active_users,
             "approved_topics": totals.approved_topics,
             "approved_posts": totals.approved_posts,
+            "pending_review": totals.pending_review,
+            "spam": totals.spam,
             "latest_member": None
             if member is None
             else {

@@ -48,17 +48,24 @@ class SqlForumRepository(ForumRepository):
             _count(User.is_active.is_(True)).select_from(User).scalar_subquery(),
             _count(Topic.approved.is_(True)).select_from(Topic).scalar_subquery(),
             _count(Post.approved.is_(True)).select_from(Post).scalar_subquery(),
+            _count(Post.review_status == "pending").select_from(Post).scalar_subquery(),
+            _count(Post.review_status == "rejected").select_from(Post).scalar_subquery(),
         )
         newest = select(User.id, User.username, User.created_at)
         newest = newest.order_by(User.created_at.desc(), User.id.desc()).limit(1)
         with self._sessions() as session:
-            users, topics, posts = session.execute(counts).one()
+            users, topics, posts, pending, spam = session.execute(counts).one()
             latest = session.execute(newest).first()
         member = (
             Member(id=latest[0], username=latest[1], joined_at=_utc(latest[2])) if latest else None
         )
         return SiteTotals(
-            active_users=users, approved_topics=topics, approved_posts=posts, latest_member=member
+            active_users=users,
+            approved_topics=topics,
+            approved_posts=posts,
+            latest_member=member,
+            pending_review=pending,
+            spam=spam,
         )
 
     def online_users(self, *, since: datetime, forum_id: int | None = None) -> int:

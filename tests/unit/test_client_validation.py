@@ -30,6 +30,9 @@ VALID_ARGUMENTS: dict[str, dict[str, Any]] = {
     "statistics.identification_summary": {"days": 30},
     "statistics.invalidate": {"scope": "forum:12"},
     "services.run": {"name": "stats-warmer"},
+    "moderation.score_post": {"post_id": 12},
+    "moderation.review_queue": {"limit": 20, "offset": 40},
+    "moderation.decide": {"post_id": 12, "decision": "not_spam"},
 }
 _SUGGESTION = {
     "name": "Bellis perennis",
@@ -55,6 +58,8 @@ VALID_RESULTS: dict[str, dict[str, Any]] = {
         "active_users": 3,
         "approved_topics": 4,
         "approved_posts": 9,
+        "pending_review": 2,
+        "spam": 1,
         "latest_member": {"id": 1, "username": "ann", "joined_at": STAMP},
         "online_users": 0,
         "computed_at": STAMP,
@@ -98,6 +103,33 @@ VALID_RESULTS: dict[str, dict[str, Any]] = {
         "computed_at": STAMP,
         "cached": False,
     },
+    "moderation.score_post": {
+        "post_id": 12,
+        "score": 0.7,
+        "reasons": ["spam word 'casino'"],
+        "duplicate_of": None,
+        "review_status": "pending",
+        "cached": False,
+    },
+    "moderation.review_queue": {
+        "items": [
+            {
+                "post_id": 12,
+                "author_id": 3,
+                "username": "ann",
+                "excerpt": "Visit my casino",
+                "spam_score": 0.7,
+                "reasons": ["spam word 'casino'"],
+                "duplicate_of": 4,
+                "approved": True,
+                "created_at": STAMP,
+                "priority": 0.95,
+            }
+        ],
+        "limit": 50,
+        "offset": 0,
+    },
+    "moderation.decide": {"post_id": 12, "decision": "reject", "review_status": "rejected"},
     "services.run": {
         "service": "retention",
         "ran": True,

@@ -28,6 +28,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("review_status", sa.String(16)))
         batch.add_column(sa.Column("duplicate_of", sa.Integer))
     op.create_index("ix_posts_content_hash_created", "posts", ["content_hash", "created_at"])
+    op.create_index("ix_posts_review_status", "posts", ["review_status"])  # the statistics' counts
     op.create_index(  # the backlog the moderation service scores, oldest first
         "ix_posts_unscored", "posts", ["id"], postgresql_where=UNSCORED, sqlite_where=UNSCORED
     )
@@ -70,6 +71,7 @@ def downgrade() -> None:
         batch.drop_column("spam_rejections")
     op.drop_index("ix_posts_pending_review", "posts")
     op.drop_index("ix_posts_unscored", "posts")
+    op.drop_index("ix_posts_review_status", "posts")
     op.drop_index("ix_posts_content_hash_created", "posts")
     with op.batch_alter_table("posts") as batch:
         for column in (
