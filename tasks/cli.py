@@ -16,6 +16,7 @@ from services.settings import load
 from tasks.cli_deadletters import dead_letters
 from tasks.cli_guards import breakers, cache
 from tasks.cli_health import health
+from tasks.cli_moderation import moderation
 from tasks.cli_services import services
 from tasks.cli_status import status
 
@@ -61,7 +62,7 @@ def db_upgrade() -> None:
     console.print("database schema is up to date")
 
 
-for command in (health, status, breakers, cache, dead_letters, services):
+for command in (health, status, breakers, cache, dead_letters, services, moderation):
     main.add_command(command)
 for command in LOCAL_COMMANDS:
     main.add_command(command)

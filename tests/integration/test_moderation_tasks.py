@@ -4,7 +4,12 @@ failing at once as dead letters."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -13,8 +18,13 @@ from harness.observe import dead_letters, eventually
 from harness.workers import Workers
 from localkit.seed import seed
 from services import db
+from services.moderation.scoring import Rules
+from services.moderation.service import ModerationService
+from services.moderation.sql import SqlModeration
 from services.statistics.models import Post
 from tasks.app import app
+
+RULES = Rules(patterns=(r"buy\s+now",), words=("casino",))
 
 
 def _call(name: str, **kwargs: object) -> dict:
@@ -74,3 +84,27 @@ def test_unknown_ids_and_bad_arguments_fail_at_once_as_dead_letters(
     eventually(lambda: len(dead_letters(forum)) == 1, what="the dead letter")
     (letter,) = dead_letters(forum)
     assert (letter.task_name, letter.attempts) == (name, 1)
+
+
+def test_moderators_work_the_queue_from_the_command_line(
+    forum: str, redis_url: str, tmp_path: Path
+) -> None:
+    def greenhouse(*args: str) -> subprocess.CompletedProcess[str]:
+        env = os.environ | {"REDIS_URL": redis_url, "DATABASE_URL": forum, "COLUMNS": "200"}
+        command = [str(Path(sys.executable).with_name("greenhouse")), "moderation", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    engine = db.make_engine(forum)
+    store = SqlModeration(db.session_factory(engine))
+    ModerationService(store=store, cache=None, rules=lambda: RULES).score_post(5)
+    engine.dispose()
+    listed = greenhouse("queue", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [item["post_id"] for item in json.loads(listed.stdout)] == [5]
+    assert "Review queue" in greenhouse("queue").stdout
+    decided = greenhouse("decide", "5", "reject")
+    assert decided.returncode == 0 and "post 5: rejected" in decided.stdout
+    assert json.loads(greenhouse("queue", "--json").stdout) == []
+    unknown = greenhouse("decide", "999999", "approve")
+    assert unknown.returncode == 1 and "post 999999 does not exist" in unknown.stderr
+    assert greenhouse("decide", "5", "ban").returncode == 2
