@@ -51,6 +51,7 @@ def up() -> None:
 def demo(once: bool, count: int) -> None:
     """Start everything like `up`, run a sample batch with a progress bar, print the results."""
     from localkit.demo import run_batch
+    from localkit.demo_moderation import print_review_queue
     from localkit.demo_services import print_services
     from localkit.demo_statistics import ensure_demo_forum, print_statistics
     from localkit.stack import running_stack
@@ -62,6 +63,7 @@ def demo(once: bool, count: int) -> None:
             ensure_demo_forum(stack.database_url, console)
             ok = run_batch(count, console)
             print_statistics(console)
+            ok &= print_review_queue(stack.database_url, console)
             ok &= print_services(console)
             if not once:
                 _run_until_interrupted(stack)

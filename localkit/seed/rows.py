@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from localkit.seed.plan import Plan, stream
-from localkit.seed.words import SENTENCES, forum_name, topic_title
+from localkit.seed.words import forum_name, post_text, topic_title
 
 Row = tuple[Any, ...]
 
@@ -93,7 +93,7 @@ def post_rows(plan: Plan) -> Iterator[Row]:
             # Posts in a topic awaiting moderation are hidden with it.
             approved = rng.random() >= UNAPPROVED_POST_SHARE and topic_approved
             created = plan.now - timedelta(seconds=age_s)
-            yield post_id, topic_id, forum_id, user_id, approved, created, rng.choice(SENTENCES)
+            yield post_id, topic_id, forum_id, user_id, approved, created, post_text(rng)
 
 
 def _thread(plan: Plan, rng: random.Random, topic_id: int) -> list[tuple[int, int]]:

@@ -110,6 +110,24 @@ _CLOSERS = (
     "after I treated it for pests.",
 )
 SENTENCES = tuple(f"{opener} {closer}" for opener in _OPENERS for closer in _CLOSERS)
+# A few posts in five hundred are spam, for moderation to find (deterministic like the rest).
+SPAM_SHARE = 0.002
+_SPAM = (
+    "BUY NOW!!! Cheap {plant} seeds, free shipping: http://seeds-{n}.example http://deal.example",
+    "Best casino bonus of {n} free spins, visit my site www.spins-{n}.example",
+    "Earn ${n}00 a day with crypto, whatsapp +44{n}",
+    "Order now {plant} pills, free shipping worldwide http://pills-{n}.example",
+)
+
+
+def post_text(rng: Random) -> str:
+    """A reply: two or three sentences on a plant, varied enough that copies are rare; now and
+    then spam."""
+    plant = rng.choice(PLANTS)
+    if rng.random() < SPAM_SHARE:
+        return rng.choice(_SPAM).format(plant=plant, n=rng.randrange(10, 99))
+    sentences = rng.sample(SENTENCES, rng.choice((2, 2, 3)))
+    return f"{' '.join(sentences)} ({plant}, day {rng.randrange(1, 120)})"
 
 
 def forum_name(forum_id: int) -> str:

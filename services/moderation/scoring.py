@@ -90,11 +90,8 @@ Signal = tuple[float, str]
 
 
 def _patterns(text: str, rules: Rules) -> list[Signal]:
-    return [
-        (rules.pattern_weight, f"matches pattern {p.pattern!r}")
-        for p in rules.compiled
-        if p.search(text)
-    ]
+    found = (pattern.search(text) for pattern in rules.compiled)
+    return [(rules.pattern_weight, f"says {m.group()[:40]!r}") for m in found if m]
 
 
 def _words(text: str, rules: Rules) -> list[Signal]:

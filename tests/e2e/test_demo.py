@@ -28,6 +28,7 @@ def test_demo_once_runs_the_batch_on_embedded_parts_and_leaves_nothing_behind(
     assert done.stdout.count("SUCCESS") == 12
     assert "Forum overview" in done.stdout and "Identifications, last 7 days" in done.stdout
     assert "Periodic services" in done.stdout  # each ran once under beat (else exit 1)
+    assert "Review queue (the newest 400 posts scored)" in done.stdout
     var = tmp_path / "var"
     assert (var / "greenhouse.db").exists()
     assert (var / "appendonly.aof").exists() or (var / "appendonlydir").exists()
