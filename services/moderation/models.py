@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base
 
 
 class PostBand(Base):
-    """One of a scored post's eight simhash bands, with the post's time: a near-duplicate
-    lookup is one range scan per band over the recent window."""
+    """One of a scored post's eight simhash bands, with the post's time and simhash: a
+    near-duplicate lookup is one range scan per band over the recent window, and no join."""
 
     __tablename__ = "post_bands"
 
@@ -20,6 +20,7 @@ class PostBand(Base):
     band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     value: Mapped[int] = mapped_column(SmallInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    simhash: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_post_bands_lookup", "band", "value", "created_at"),)
 

@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.moderation.fingerprints import NEAR_BITS, distance
@@ -17,6 +28,7 @@ from services.moderation.models import ModerationDecision, PostBand
 from services.statistics.models import Post, User
 
 DECISIONS = {"approve": "approved", "reject": "rejected", "not_spam": "not_spam"}
+CANDIDATES = 200  # near-duplicate candidates weighed per post, those sharing most bands first
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,42 +121,40 @@ class SqlModeration:
         window_s: float,
     ) -> int | None:
         """The earliest earlier post in the window with the same normalised text, else the
-        nearest near-duplicate (simhash within NEAR_BITS): two statements, whatever the window."""
+        nearest near-duplicate (simhash within NEAR_BITS): two statements, whatever the window.
+
+        Candidates share a band; a near-duplicate within six bits shares at least two, where a
+        chance collision almost never does, so the candidates sharing most bands are weighed
+        first (at most CANDIDATES of them)."""
         since = facts.created_at - timedelta(seconds=window_s)
         in_window = (
             Post.created_at >= since,
             Post.created_at <= facts.created_at,
             Post.id != facts.post_id,
         )
-        exact = (
-            select(Post.id)
-            .where(Post.content_hash == content_hash, *in_window)
-            .order_by(Post.id)
-            .limit(1)
-        )
-        wanted = [(band, value) for band, value in enumerate(bands)]
+        exact = select(Post.id).where(Post.content_hash == content_hash, *in_window)
+        # One equality pair per band, OR-ed: each an index range scan over the window (a row-value
+        # IN list made PostgreSQL scan every band of every post).
+        wanted = or_(*(and_(PostBand.band == n, PostBand.value == v) for n, v in enumerate(bands)))
+        shared = func.count().label("shared")
         near = (
-            select(PostBand.post_id, Post.simhash)
-            .join(Post, Post.id == PostBand.post_id)
+            select(PostBand.post_id, PostBand.simhash, shared)
             .where(
-                tuple_(PostBand.band, PostBand.value).in_(wanted),
+                wanted,
                 PostBand.created_at >= since,
                 PostBand.created_at <= facts.created_at,
                 PostBand.post_id != facts.post_id,
             )
-            .distinct()
-            .limit(500)
+            .group_by(PostBand.post_id, PostBand.simhash)
+            .order_by(shared.desc(), PostBand.post_id)
+            .limit(CANDIDATES)
         )
         with self._sessions() as session:
-            found = session.scalar(exact)
+            found = session.scalar(exact.order_by(Post.id).limit(1))
             if found is not None:
                 return int(found)
             candidates = session.execute(near).all()
-        close = [
-            (distance(value, simhash), post_id)
-            for post_id, value in candidates
-            if value is not None
-        ]
+        close = [(distance(value, simhash), post_id) for post_id, value, _shared in candidates]
         close = [pair for pair in close if pair[0] <= NEAR_BITS]
         return min(close)[1] if close else None
 
@@ -160,7 +170,13 @@ class SqlModeration:
             "duplicate_of": scored.duplicate_of,
         }
         bands = [
-            {"post_id": facts.post_id, "band": n, "value": v, "created_at": facts.created_at}
+            {
+                "post_id": facts.post_id,
+                "band": n,
+                "value": v,
+                "created_at": facts.created_at,
+                "simhash": scored.simhash,
+            }
             for n, v in enumerate(scored.bands)
         ]
         undecided = Post.review_status.is_(None) | (Post.review_status == "pending")

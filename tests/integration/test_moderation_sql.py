@@ -43,8 +43,8 @@ def _band_every_post(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO post_bands (post_id, band, value, created_at) "
-                f"SELECT p.id, b.band, (p.id * 37 + b.band * 11) % 256, p.created_at "
+                "INSERT INTO post_bands (post_id, band, value, created_at, simhash) "
+                f"SELECT p.id, b.band, (p.id * 37 + b.band * 11) % 256, p.created_at, p.id * 7919 "
                 f"FROM posts p CROSS JOIN ({bands}) b"
             )
         )

@@ -51,7 +51,9 @@ def upgrade() -> None:
         sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id"), primary_key=True),
         sa.Column("band", sa.SmallInteger, primary_key=True),
         sa.Column("value", sa.SmallInteger, nullable=False),
-        sa.Column("created_at", TS, nullable=False),  # the post's: the window is a range scan
+        # The post's time and simhash: the window is a range scan, and no join to posts.
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("simhash", sa.BigInteger, nullable=False),
     )
     op.create_index("ix_post_bands_lookup", "post_bands", ["band", "value", "created_at"])
     op.create_table(
