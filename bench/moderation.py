@@ -61,7 +61,7 @@ def _band_every_post(engine: Engine) -> None:
         connection.execute(
             text(
                 "INSERT INTO post_bands (post_id, band, value, created_at, simhash) "
-                f"SELECT p.id, b.band, {value}, p.created_at, p.id * 7919 "
+                f"SELECT p.id, b.band, {value}, p.created_at, CAST(p.id AS BIGINT) * 7919 "
                 f"FROM posts p CROSS JOIN ({bands}) b"
             )
         )

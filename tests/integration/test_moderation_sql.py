@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import BigInteger, Engine, cast, func, select, text, update
 
 from harness.sql import counting
 from localkit.seed import seed
@@ -44,11 +44,13 @@ def _band_every_post(engine: Engine) -> None:
         connection.execute(
             text(
                 "INSERT INTO post_bands (post_id, band, value, created_at, simhash) "
-                f"SELECT p.id, b.band, (p.id * 37 + b.band * 11) % 256, p.created_at, p.id * 7919 "
+                "SELECT p.id, b.band, (p.id * 37 + b.band * 11) % 256, p.created_at, "
+                "CAST(p.id AS BIGINT) * 7919 "
                 f"FROM posts p CROSS JOIN ({bands}) b"
             )
         )
-        connection.execute(update(Post).values(simhash=Post.id * 7919, scored_at=NOW))
+        simhash = cast(Post.id, BigInteger) * 7919
+        connection.execute(update(Post).values(simhash=simhash, scored_at=NOW))
 
 
 @pytest.mark.parametrize("posts", [1_000, 100_000])
