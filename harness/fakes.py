@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from dataclasses import replace
 from datetime import UTC, datetime
 from fnmatch import fnmatch
 from typing import Any, TypeVar, Unpack
@@ -288,7 +289,10 @@ class FakeModerationStore:
         if post_id not in self.posts:
             return None
         self.decisions.append((post_id, decision))
-        return DECISIONS[decision]
+        status = DECISIONS[decision]
+        approved = status != "rejected"
+        self.posts[post_id] = replace(self.posts[post_id], review_status=status, approved=approved)
+        return status
 
     def counts(self) -> tuple[int, int]:
         return sum(s.review_status == "pending" for s in self.saved.values()), 0

@@ -15,7 +15,7 @@ import redis
 from services.errors import PermanentError, ValidationError, classify
 from services.moderation import fingerprints
 from services.moderation.scoring import Facts, Rules, score
-from services.moderation.sql import DECISIONS, PostFacts, ReviewItem, Scored
+from services.moderation.sql import DECISIONS, UNDECIDED, PostFacts, ReviewItem, Scored
 from services.resilience.cache import JsonCache
 
 log = logging.getLogger(__name__)
@@ -105,16 +105,17 @@ class ModerationService:
         digest = fingerprints.content_hash(facts.content)
         key = f"score:{post_id}:{rules.digest}:{digest}"
         cached = self._cached(key)
-        if cached is not None:
-            return PostScore(**cached, cached=True)
+        if cached is not None:  # the status as stored now: a moderator may have decided since
+            return PostScore(**(cached | {"review_status": facts.review_status}), cached=True)
         scored = self._scored(facts, rules, digest)
         self._store.save(facts, scored, at=self._now())
+        decided = facts.review_status not in UNDECIDED  # save() keeps a decision too
         result = PostScore(
             post_id=post_id,
             score=scored.score,
             reasons=list(scored.reasons),
             duplicate_of=scored.duplicate_of,
-            review_status=scored.review_status,
+            review_status=facts.review_status if decided else scored.review_status,
             cached=False,
         )
         self._remember(key, result)

@@ -28,6 +28,7 @@ from services.moderation.models import ModerationDecision, PostBand
 from services.statistics.models import Post, User
 
 DECISIONS = {"approve": "approved", "reject": "rejected", "not_spam": "not_spam"}
+UNDECIDED = (None, "pending")  # review states that scoring may change; a decision it keeps
 CANDIDATES = 200  # near-duplicate candidates weighed per post, those sharing most bands first
 
 
@@ -38,6 +39,7 @@ class PostFacts:
     post_id: int
     content: str
     approved: bool
+    review_status: str | None  # as stored: a moderator's decision stands when scored again
     created_at: datetime
     author_id: int
     author_joined_at: datetime
@@ -86,7 +88,14 @@ class SqlModeration:
         """The post, its author's sign-up, and the author's posts in the burst before it (two
         statements)."""
         query = (
-            select(Post.content, Post.approved, Post.created_at, User.id, User.created_at)
+            select(
+                Post.content,
+                Post.approved,
+                Post.created_at,
+                User.id,
+                User.created_at,
+                Post.review_status,
+            )
             .join(User, User.id == Post.user_id)
             .where(Post.id == post_id)
         )
@@ -105,6 +114,7 @@ class SqlModeration:
             post_id=post_id,
             content=row[0],
             approved=row[1],
+            review_status=row[5],
             created_at=created_at,
             author_id=row[3],
             author_joined_at=_utc(row[4]),

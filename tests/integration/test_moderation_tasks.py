@@ -54,6 +54,8 @@ def test_a_spam_post_is_scored_queued_and_decided_through_a_worker(
     assert queue["items"][0]["post_id"] == 5 and queue["items"][0]["reasons"]
     decided = _call("moderation.decide", post_id=5, decision="reject")
     assert decided == {"post_id": 5, "decision": "reject", "review_status": "rejected"}
+    again = _call("moderation.score_post", post_id=5)  # from the cache, with today's status
+    assert (again["cached"], again["review_status"]) == (True, "rejected")
     assert 5 not in [item["post_id"] for item in _call("moderation.review_queue")["items"]]
 
 

@@ -22,6 +22,7 @@ def _post(post_id: int, content: str, *, approved: bool = True) -> PostFacts:
         post_id=post_id,
         content=content,
         approved=approved,
+        review_status=None,
         created_at=NOW - timedelta(minutes=post_id),
         author_id=7,
         author_joined_at=NOW - timedelta(days=400),
@@ -51,6 +52,13 @@ def test_an_unapproved_post_and_a_duplicate_wait_whatever_their_score() -> None:
     assert (copy.duplicate_of, copy.review_status) == (1, "pending")
     assert copy.reasons == ["duplicate of post 1"]
     assert service.score_post(3).review_status == "pending"
+
+
+def test_a_moderators_decision_is_what_scoring_the_post_again_reports() -> None:
+    service, _store = _service(_post(1, "Buy now at my casino"))
+    assert service.score_post(1).review_status == "pending"
+    service.decide(1, "not_spam")
+    assert service.score_post(1).review_status == "not_spam"
 
 
 def test_a_poison_post_leaves_the_backlog_for_the_review_queue_and_the_rest_are_scored() -> None:
