@@ -36,12 +36,19 @@ def phone_photo(seed: int, *, width_px: int = PHONE[0], height_px: int = PHONE[1
     scene = scene.filter(ImageFilter.GaussianBlur(1.5)).resize(
         (width_px, height_px), Image.Resampling.BICUBIC
     )
-    texture = Image.effect_noise((width_px // 3, height_px // 3), 40).resize(scene.size)
-    grain = Image.effect_noise(scene.size, 20)
+    texture = _noise(rng, (width_px // 3, height_px // 3), 40).resize(scene.size)
+    grain = _noise(rng, scene.size, 20)
     detail = Image.merge("RGB", (texture, grain, texture))
     out = io.BytesIO()
     Image.blend(scene, detail, 0.15).save(out, format="JPEG", quality=92)
     return out.getvalue()
+
+
+def _noise(rng: random.Random, size: tuple[int, int], sigma: float) -> Image.Image:
+    """Grey noise around 128 with this standard deviation, from the seeded generator (Pillow's
+    effect_noise draws from C's rand(): another picture whenever anything else called it)."""
+    uniform = Image.frombytes("L", size, rng.randbytes(size[0] * size[1]))  # sd 73.9
+    return uniform.point(lambda v: min(255, max(0, round(128 + (v - 128) * sigma / 73.9))))
 
 
 def reencoded(photo: bytes, *, side_px: int, quality: int, fmt: str) -> bytes:
