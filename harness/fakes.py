@@ -294,9 +294,6 @@ class FakeModerationStore:
         self.posts[post_id] = replace(self.posts[post_id], review_status=status, approved=approved)
         return status
 
-    def counts(self) -> tuple[int, int]:
-        return sum(s.review_status == "pending" for s in self.saved.values()), 0
-
 
 def wired(settings: Settings | None = None, **overrides: Unpack[Overrides]) -> Container:
     """bootstrap()'s graph with a fake at every boundary (override any of them)."""

@@ -86,9 +86,9 @@ def running_stack(settings: Settings, *, flower: bool = True) -> Iterator[Stack]
             )
         sup.start("beat", stack.celery("beat", "--loglevel", level), env=stack.env())
         if flower:
-            sup.start(
-                "flower", stack.celery("flower", f"--conf={FLOWER_CONF}"), env=_flower_env(stack)
-            )
+            # Its configuration file (tasks/flower.py) reads the settings; credentials stay in
+            # the environment, out of argv (and so out of `ps`).
+            sup.start("flower", stack.celery("flower", f"--conf={FLOWER_CONF}"), env=stack.env())
         wait_for_worker(stack)
         yield stack
 
@@ -113,12 +113,6 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def _flower_env(stack: Stack) -> dict[str, str]:
-    # Its configuration file (tasks/flower.py) reads the settings; credentials stay in the
-    # environment, out of argv (and so out of `ps`).
-    return stack.env()
 
 
 def wait_for_worker(stack: Stack, *, timeout_s: float = 90.0) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def insert_many_once(
 
 @functools.cache
 def _insert_once(dialect: str, table: type[Base]) -> Insert:
-    # Built once and compiled once: one is run for every identification.
+    # Built once and compiled once (statements are cached per dialect and table).
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(table.__table__).on_conflict_do_nothing()  # type: ignore[arg-type]
 
@@ -79,3 +80,9 @@ def upgrade(url: str, revision: str = "head") -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["url"] = url
     command.upgrade(config, revision)
+
+
+def utc(moment: datetime) -> datetime:
+    """A datetime read back from the database, as UTC: SQLite hands back naive ones, and
+    everything Greenhouse stores is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jsonschema
 
 from services.errors import ValidationError
+
+_VERSION = {"const": 1, "description": "Payload version; 1 when omitted."}
+
+
+def object_schema(name: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A task's keyword arguments: these properties (and `version`), nothing else."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://greenhouse.invalid/schemas/{name}.json",
+        "title": f"{name} keyword arguments",
+        "type": "object",
+        "additionalProperties": False,
+        "required": required,
+        "properties": {"version": _VERSION, **properties},
+    }
+
+
+def validating(
+    schemas: Mapping[str, dict[str, Any]],
+) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """validated(task_name, payload): the payload when it matches the task's schema;
+    ValidationError naming the problem if not."""
+    validators = {name: jsonschema.Draft202012Validator(s) for name, s in schemas.items()}
+
+    def validated(task_name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        check(validators[task_name], payload)
+        return payload
+
+    return validated
 
 
 def check(validator: jsonschema.protocols.Validator, payload: Any) -> None:

@@ -377,6 +377,7 @@ class Settings:
         return not (self.plant_id_api_key and self.plantnet_api_key)
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})  # addresses only this host reaches
 DEFAULT_THREADS = 64  # a threads worker's concurrency when WORKER_CONCURRENCY is 0
 
 

@@ -16,8 +16,6 @@ from services.delivery.depths import broker_depths
 from services.health import WorkerHeartbeats
 from services.resilience import breaker_ops
 
-QUEUES = ("identification", "statistics", "maintenance", "default")
-PROVIDERS = ["plant_id", "plantnet"]
 FIXES = {
     "queues": "is the broker up? check BROKER_URL / REDIS_URL",
     "workers": "is Redis up? check REDIS_URL",
@@ -47,15 +45,17 @@ def gather(
     client: redis.Redis,
     broker_url: str,
     dead_letters: Callable[[], DeadLetterStore],
+    queues: Sequence[str],
     timeout_s: float = 2.0,
-    queues: Sequence[str] = QUEUES,
 ) -> Status:
     """Read every part; a part that fails is named in `problems` with its fix."""
     status = Status()
     parts: dict[str, Callable[[], Any]] = {
         "queues": lambda: _queues(broker_url, queues, timeout_s),
         "workers": lambda: _workers(client),
-        "breakers": lambda: [view.to_dict() for view in breaker_ops.read(client, PROVIDERS)],
+        "breakers": lambda: [
+            view.to_dict() for view in breaker_ops.read(client, breaker_ops.PROVIDERS)
+        ],
         "services": lambda: [_service(view.to_dict()) for view in overview(client)],
         "dead_letters": lambda: dead_letters().summary(),
     }
@@ -93,7 +93,4 @@ def _workers(client: redis.Redis) -> list[dict[str, Any]]:
 
 def _service(view: dict[str, Any]) -> dict[str, Any]:
     keep = ("name", "enabled", "interval_s", "state", "failures_in_a_row", "last_error")
-    return {key: view.get(key) for key in keep} | {
-        "runs": view.get("runs"),
-        "last_run_at": view.get("last_run_at"),
-    }
+    return {key: view.get(key) for key in (*keep, "runs", "last_run_at")}

@@ -14,7 +14,6 @@ from services.bootstrap import redis_client
 from services.resilience import breaker_ops
 from services.resilience.cache import JsonCache
 from services.settings import Settings, load
-from services.status import PROVIDERS
 
 console = Console()
 STATS_SCOPE = re.compile(r"all|overview|identification|forum:[1-9][0-9]*|user:[1-9][0-9]*")
@@ -29,7 +28,7 @@ def breakers() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def breakers_list(as_json: bool) -> None:
     """Each breaker's state, failures in a row, and how long it has been open."""
-    views = breaker_ops.read(_redis(load()), PROVIDERS)
+    views = breaker_ops.read(_redis(load()), breaker_ops.PROVIDERS)
     if as_json:
         click.echo(json.dumps([view.to_dict() for view in views], indent=2))
         return
@@ -43,7 +42,7 @@ def breakers_list(as_json: bool) -> None:
 
 
 @breakers.command("reset")
-@click.argument("name", type=click.Choice(PROVIDERS))
+@click.argument("name", type=click.Choice(breaker_ops.PROVIDERS))
 def breakers_reset(name: str) -> None:
     """Close breaker NAME now: the next call goes to the provider (a failing one reopens it)."""
     settings = load()

@@ -22,14 +22,15 @@ console = Console()
 def status(as_json: bool, timeout_s: float) -> None:
     """One screen of how things stand; exit 0 when every part was read, 1 when one was not
     (each named with what to check)."""
-    from tasks.app import app
+    import celeryconfig  # the broker and queues the workers use (it starts nothing)
 
     settings = load()
     client = redis_client(settings.redis_url_or_embedded, settings, timeout_s=timeout_s)
     report = gather(
         client=client,
-        broker_url=str(app.conf.broker_url),
+        broker_url=str(celeryconfig.broker_url),
         dead_letters=lambda: dead_letter_store(settings),
+        queues=[queue.name for queue in celeryconfig.task_queues],
         timeout_s=timeout_s,
     )
     if as_json:

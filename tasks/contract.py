@@ -10,6 +10,7 @@ from typing import Any
 from services.background import runner
 from services.identification import payload as identification
 from services.moderation import payloads as moderation
+from services.moderation.sql import DECISIONS
 from services.statistics import payloads as statistics
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "client" / "greenhouse_client" / "schemas"
@@ -25,11 +26,12 @@ _WHEN = {"type": "string", "description": "ISO 8601 with its UTC offset"}
 _MAYBE_WHEN = {"type": ["string", "null"]}
 _TEXT, _MAYBE_TEXT = {"type": "string"}, {"type": ["string", "null"]}
 _BOOL, _RATIO = {"type": "boolean"}, {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+_SHARE = {"type": "number", "minimum": 0, "maximum": 1}
 
 
-def _object(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
     """Every listed field required; fields added later are allowed (clients ignore them)."""
-    return {"type": "object", "required": list(properties), "properties": properties, **extra}
+    return {"type": "object", "required": list(properties), "properties": properties}
 
 
 def _result(task: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +55,7 @@ _SOURCE = {
 _SUGGESTION = _object(
     {
         "name": _TEXT,
-        "probability": {"type": "number", "minimum": 0, "maximum": 1},
+        "probability": _SHARE,
         "family": _MAYBE_TEXT,
         "genus": _MAYBE_TEXT,
         "common_names": {"type": "array", "items": _TEXT},
@@ -63,6 +65,23 @@ _SUGGESTION = _object(
     }
 )
 _STATISTIC = {"computed_at": _WHEN, "cached": _BOOL}
+_STATUS = {"enum": ["pending", "approved", "rejected", "not_spam", None]}
+_MAYBE_POST = {"type": ["integer", "null"], "minimum": 1}
+_REASONS = {"type": "array", "items": _TEXT}
+_REVIEW_ITEM = _object(
+    {
+        "post_id": _INT,
+        "author_id": _INT,
+        "username": _TEXT,
+        "excerpt": _TEXT,
+        "spam_score": _SHARE,
+        "reasons": _REASONS,
+        "duplicate_of": _MAYBE_POST,
+        "approved": _BOOL,
+        "created_at": _WHEN,
+        "priority": {"type": "number"},
+    }
+)
 RESULTS: dict[str, dict[str, Any]] = {
     "identification.identify": _result(
         "identification.identify",
@@ -154,32 +173,11 @@ RESULTS: dict[str, dict[str, Any]] = {
             "error": _MAYBE_TEXT,
         },
     ),
-}
-
-
-_STATUS = {"enum": ["pending", "approved", "rejected", "not_spam", None]}
-_MAYBE_POST = {"type": ["integer", "null"], "minimum": 1}
-_REASONS = {"type": "array", "items": _TEXT}
-_REVIEW_ITEM = _object(
-    {
-        "post_id": _INT,
-        "author_id": _INT,
-        "username": _TEXT,
-        "excerpt": _TEXT,
-        "spam_score": {"type": "number", "minimum": 0, "maximum": 1},
-        "reasons": _REASONS,
-        "duplicate_of": _MAYBE_POST,
-        "approved": _BOOL,
-        "created_at": _WHEN,
-        "priority": {"type": "number"},
-    }
-)
-RESULTS |= {
     "moderation.score_post": _result(
         "moderation.score_post",
         {
             "post_id": _INT,
-            "score": {"type": "number", "minimum": 0, "maximum": 1},
+            "score": _SHARE,
             "reasons": _REASONS,
             "duplicate_of": _MAYBE_POST,
             "review_status": _STATUS,
@@ -194,7 +192,7 @@ RESULTS |= {
         "moderation.decide",
         {
             "post_id": _INT,
-            "decision": {"enum": ["approve", "reject", "not_spam"]},
+            "decision": {"enum": list(DECISIONS)},
             "review_status": _STATUS,
         },
     ),
@@ -207,7 +205,7 @@ def published() -> dict[str, dict[str, Any]]:
     return files | {f"{name}.result.json": schema for name, schema in RESULTS.items()}
 
 
-def write_schemas(directory: Path = PUBLISHED) -> list[Path]:
+def write_schemas(directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, schema in published().items():

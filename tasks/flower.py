@@ -8,11 +8,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from services.settings import Settings
+from services.settings import LOOPBACK, Settings
 
 # What `celery flower --conf` executes: Python, but no module, as it acts when run.
 CONF = Path(__file__).with_name("flower.conf")
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 def refusal(settings: Settings) -> str | None:

@@ -15,21 +15,20 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import redis
 
+from services.bootstrap import redis_client
 from services.delivery.depths import broker_depths
+from services.resilience import breaker_ops
 from services.resilience.breaker_state import CLOSED, HALF_OPEN, OPEN
-from services.settings import Settings
+from services.settings import LOOPBACK, Settings
 
 log = logging.getLogger(__name__)
 STATES = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
-PROVIDERS = ("plant_id", "plantnet")
-QUEUES = ("identification", "statistics", "maintenance", "default")
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 def choose_directory() -> str:
@@ -58,9 +57,11 @@ def refusal(settings: Settings) -> str | None:
 class ClusterCollector:
     """Gauges read from Redis and the broker when scraped: the same in every worker."""
 
-    def __init__(self, redis_url: str, broker_url: str, *, timeout_s: float = 2.0) -> None:
-        self._redis = redis.Redis.from_url(redis_url, socket_timeout=timeout_s)
-        self._broker_url, self._timeout_s = broker_url, timeout_s
+    def __init__(
+        self, client: redis.Redis, broker_url: str, queues: Sequence[str], *, timeout_s: float = 2.0
+    ) -> None:
+        self._redis, self._broker_url, self._queues = client, broker_url, queues
+        self._timeout_s = timeout_s
 
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
@@ -76,11 +77,9 @@ class ClusterCollector:
             labels=["queue", "priority"],
         )
         try:
-            for provider in PROVIDERS:
-                state = self._redis.hget(f"greenhouse:breaker:{provider}", "state")
-                text = state.decode() if isinstance(state, bytes) else state or CLOSED
-                states.add_metric([provider], STATES[text])
-            found = broker_depths(self._broker_url, QUEUES, timeout_s=self._timeout_s)
+            for view in breaker_ops.read(self._redis, breaker_ops.PROVIDERS):
+                states.add_metric([view.name], STATES[view.state])
+            found = broker_depths(self._broker_url, self._queues, timeout_s=self._timeout_s)
         except Exception as exc:  # a scrape still shows the processes' own metrics
             log.warning("metrics: breakers or queues not read (%s)", type(exc).__name__)
             return
@@ -98,7 +97,11 @@ def serve(settings: Settings, *, broker_url: str, directory: str) -> WSGIServer:
 
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path=directory)
-    registry.register(ClusterCollector(settings.redis_url_or_embedded, broker_url))
+    import celeryconfig  # the queues the workers use
+
+    client = redis_client(settings.redis_url_or_embedded, settings, timeout_s=2.0)
+    queues = [queue.name for queue in celeryconfig.task_queues]
+    registry.register(ClusterCollector(client, broker_url, queues))
     app = _basic_auth(make_wsgi_app(registry), settings.metrics_basic_auth)
     server = make_server(
         settings.metrics_address, settings.metrics_port, app, handler_class=_QuietHandler

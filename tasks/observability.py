@@ -4,7 +4,6 @@ and log lines (JSON on request; never a secret)."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -25,10 +24,7 @@ from services.settings import load
 from tasks import metrics_http
 
 log = logging.getLogger(__name__)
-OUTCOMES = {"SUCCESS": "success", "RETRY": "retry", "FAILURE": "failure"}
 _endpoint: dict[str, Any] = {}  # the worker's metrics directory and server, in its main process
-_started: dict[str, float] = {}  # task id → when it started (threads: many at once)
-_started_lock = threading.Lock()
 
 
 @celeryd_init.connect
@@ -58,17 +54,16 @@ def stop_metrics(**_: Any) -> None:
 
 
 @task_prerun.connect
-def _task_started(task_id: str, **_: Any) -> None:
-    with _started_lock:
-        _started[task_id] = time.perf_counter()
+def _task_started(task: Any, **_: Any) -> None:
+    # On the task's own request (one per running task, on every pool): gone with it.
+    task.request.greenhouse_started = time.perf_counter()
 
 
 @task_postrun.connect
-def _task_ended(task_id: str, task: Any, state: str | None = None, **_: Any) -> None:
-    with _started_lock:
-        started = _started.pop(task_id, None)
+def _task_ended(task: Any, state: str | None = None, **_: Any) -> None:
+    started = getattr(task.request, "greenhouse_started", None)  # postrun comes before the pop
     if started is not None:
-        outcome = OUTCOMES.get(state or "", (state or "unknown").lower())
+        outcome = (state or "unknown").lower()
         metrics.task_ran(task.name, outcome, time.perf_counter() - started)
 
 

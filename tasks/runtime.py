@@ -46,3 +46,8 @@ def close() -> None:
         if _built is not None and _built[0] == os.getpid():
             _built[1].close()
         _built = None
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """A task's keyword arguments without those left at None (to be validated)."""
+    return {key: value for key, value in values.items() if value is not None}

@@ -30,8 +30,12 @@ from greenhouse_client.validation import first_problem
 T = TypeVar("T")
 LOWEST, DEFAULT, HIGHEST = 0, 5, 9
 REDIS_SCHEMES = frozenset({"redis", "rediss", "redis+socket", "sentinel"})
-QUEUES = {"identification": "identification", "statistics": "statistics", "services": "maintenance"}
-QUEUES["moderation"] = "statistics"
+QUEUES = {
+    "identification": "identification",
+    "statistics": "statistics",
+    "services": "maintenance",
+    "moderation": "statistics",
+}
 RESULTS: dict[str, type[Any]] = {
     "identification.identify": results.Identification,
     "statistics.forum_overview": results.ForumOverview,

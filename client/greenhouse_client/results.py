@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -217,8 +218,14 @@ def _convert(kind: Any, value: Any) -> Any:
     if kind is float:
         return float(value)
     if dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
-        fields = {f.name for f in dataclasses.fields(kind)}
         built: Any = kind  # a dataclass type: called with its fields
-        return built(**{k: _convert(hints[k], v) for k, v in value.items() if k in fields})
+        types_of = _field_types(built)
+        return built(**{k: _convert(types_of[k], v) for k, v in value.items() if k in types_of})
     return value
+
+
+@functools.cache
+def _field_types(kind: Any) -> dict[str, Any]:
+    """A dataclass's field names and types, resolved once (its annotations are strings)."""
+    hints = typing.get_type_hints(kind)
+    return {field.name: hints[field.name] for field in dataclasses.fields(kind)}

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import DateTime, Integer, Text, case, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from services.db import Base, insert_once
+from services.db import Base, insert_once, utc
 
 MAX_MESSAGE_CHARS = 2000
 
@@ -183,7 +183,7 @@ class SqlDeadLetterStore(DeadLetterStore):
         return {
             "total": int(total),
             "waiting": int(waiting_n),
-            "newest_at": _utc(last[0]).isoformat() if last else None,
+            "newest_at": utc(last[0]).isoformat() if last else None,
             "newest_task": last[1] if last else None,
         }
 
@@ -214,16 +214,11 @@ def from_row(row: DeadLetterRow) -> DeadLetter:
         error_type=row.error_type,
         error_message=row.error_message,
         attempts=row.attempts,
-        failed_at=_utc(row.failed_at),
-        replayed_at=_utc(row.replayed_at) if row.replayed_at else None,
+        failed_at=utc(row.failed_at),
+        replayed_at=utc(row.replayed_at) if row.replayed_at else None,
         replay_task_id=row.replay_task_id,
         cause=row.cause,
         upstreams=tuple(json.loads(row.upstreams_json or "[]")),
         replay_of=row.replay_of,
-        auto_replayed_at=_utc(row.auto_replayed_at) if row.auto_replayed_at else None,
+        auto_replayed_at=utc(row.auto_replayed_at) if row.auto_replayed_at else None,
     )
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored here is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

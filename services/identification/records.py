@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import Boolean, DateTime, Engine, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,6 +96,8 @@ class SqlIdentificationRecords(IdentificationRecords):
                 inserted = insert_many_once(
                     connection, IdentificationRow, [vars(p.record) for p in batch]
                 )
+        except SoftTimeLimitExceeded:  # this writer's own task: add() fails the batch transiently
+            raise
         except Exception as exc:
             if len(batch) > 1 and not classify(exc).transient:  # a bad record fails alone
                 for pending in batch:

@@ -26,7 +26,7 @@ from services.identification.payload import (
 from services.identification.providers import Provider, ProviderAnswer, RateLimited
 from services.identification.quota import QuotaSink
 from services.identification.records import IdentificationRecord, IdentificationRecords
-from services.identification.uploads import THUMBNAILS, UploadIndex, thumbnails
+from services.identification.uploads import THUMBNAILS, UploadIndex, thumbnails, without_thumbnails
 from services.resilience.breaker import BreakerOpen
 from services.resilience.guards import Breaker, Flight
 from services.resilience.ratelimit import Throttled
@@ -110,12 +110,12 @@ class IdentificationService:
 
         key = request.fingerprint
         data, cached = self._flight.get_or_compute(key, ask_under(key), ttl_s=self._ttl_for)
-        metrics.cache_request("identification", "hit" if cached else "miss")
         if cached and not same_pictures(thumbnails(data), request.thumbnails):
             # Other pictures share the coarse fingerprint: never their answer; these very
             # photos get a key of their own.
             key = request.exact_fingerprint
             data, cached = self._flight.get_or_compute(key, ask_under(key), ttl_s=self._ttl_for)
+        metrics.cache_request("identification", "hit" if cached else "miss")
         return data, cached
 
     def _ttl_for(self, data: dict[str, Any]) -> int:
@@ -204,8 +204,8 @@ class IdentificationService:
 
 
 def _result(data: dict[str, Any], cached: bool, request_id: str | None) -> Identification:
-    data = {key: value for key, value in data.items() if key != THUMBNAILS}
-    return replace(Identification.from_dict(data), cached=cached, request_id=request_id)
+    answer = Identification.from_dict(without_thumbnails(data))
+    return replace(answer, cached=cached, request_id=request_id)
 
 
 def _combined(errors: list[Exception]) -> Exception:

@@ -8,7 +8,6 @@ key the answer is cached under, which a colliding picture may have taken since.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -38,14 +37,16 @@ class UploadIndex:
         return dict(data) if data else None
 
     def remember(self, upload_key: str, *, data: dict[str, Any], ttl_s: int) -> None:
-        entry = {key: value for key, value in data.items() if key != THUMBNAILS}
         try:
-            self._cache.client.set(
-                self._cache.key(f"upload:{upload_key}"), json.dumps(entry), ex=ttl_s
-            )
+            self._cache.set(f"upload:{upload_key}", without_thumbnails(data), ttl_s=ttl_s)
         except redis.RedisError as exc:  # the next identical upload is decoded again
             log.warning("could not remember an upload (%s)", exc)
 
 
 def thumbnails(data: Any) -> list[bytes]:
     return [bytes.fromhex(thumbnail) for thumbnail in (data or {}).get(THUMBNAILS, ())]
+
+
+def without_thumbnails(data: dict[str, Any]) -> dict[str, Any]:
+    """An answer as returned: the pictures it is for are kept only beside it in the cache."""
+    return {key: value for key, value in data.items() if key != THUMBNAILS}

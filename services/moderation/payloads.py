@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
-
-from services.schema import check
-from services.statistics.payloads import object_schema
+from services.moderation.sql import DECISIONS
+from services.schema import object_schema, validating
 
 _POST = {"type": "integer", "minimum": 1}
 SCHEMAS: dict[str, dict[str, Any]] = {
@@ -27,17 +25,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "post_id": _POST,
             "decision": {
-                "enum": ["approve", "reject", "not_spam"],
+                "enum": list(DECISIONS),
                 "description": "not_spam also counts for the author's history",
             },
         },
         ["post_id", "decision"],
     ),
 }
-_VALIDATORS = {name: jsonschema.Draft202012Validator(schema) for name, schema in SCHEMAS.items()}
-
-
-def validated(task_name: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload when it matches the task's schema; ValidationError naming the problem if not."""
-    check(_VALIDATORS[task_name], payload)
-    return payload
+validated = validating(SCHEMAS)

@@ -3,7 +3,6 @@ changed post or changed rules are scored afresh), find its duplicates, keep the 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -12,6 +11,7 @@ from typing import Any, Protocol
 
 import redis
 
+from services import metrics
 from services.errors import PermanentError, ValidationError, classify
 from services.moderation import fingerprints
 from services.moderation.scoring import Facts, Rules, score
@@ -46,8 +46,6 @@ class ModerationStore(Protocol):
     def queue(self, *, limit: int, offset: int, now: datetime) -> list[ReviewItem]: ...
 
     def decide(self, post_id: int, decision: str, *, at: datetime) -> str | None: ...
-
-    def counts(self) -> tuple[int, int]: ...
 
 
 class UnknownPost(PermanentError):
@@ -98,7 +96,9 @@ class ModerationService:
 
     def score_post(self, post_id: int) -> PostScore:
         """Score one post (again, if its text or the rules changed) and store the result."""
-        rules = self._rules()
+        return self._score(post_id, self._rules())
+
+    def _score(self, post_id: int, rules: Rules) -> PostScore:
         facts = self._store.facts(post_id, burst_s=rules.burst_s)
         if facts is None:
             raise UnknownPost(f"post {post_id} does not exist")
@@ -126,9 +126,10 @@ class ModerationService:
         that fails for good leaves the backlog for the review queue, saying why; a transient
         failure (the database away) stops the batch to be tried again next run."""
         done = failed = 0
+        rules = self._rules()  # one read of the live options for the whole batch
         for post_id in self._store.backlog(limit=limit):
             try:
-                self.score_post(post_id)
+                self._score(post_id, rules)
                 done += 1
             except Exception as exc:
                 if classify(exc).transient:
@@ -184,7 +185,9 @@ class ModerationService:
             value = self._cache.get(key)
         except redis.RedisError as exc:  # scored from the database instead
             log.warning("moderation: score cache unreachable (%s)", type(exc).__name__)
+            metrics.cache_request("moderation", "error")
             return None
+        metrics.cache_request("moderation", "hit" if value else "miss")
         return dict(value) if value else None
 
     def _remember(self, key: str, result: PostScore) -> None:
@@ -192,6 +195,6 @@ class ModerationService:
             return
         value = {k: v for k, v in result.to_dict().items() if k != "cached"}
         try:
-            self._cache.client.set(self._cache.key(key), json.dumps(value), ex=self._cache.ttl_s)
+            self._cache.set(key, value)
         except redis.RedisError as exc:
             log.warning("moderation: score not cached (%s)", type(exc).__name__)

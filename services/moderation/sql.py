@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.db import utc
 from services.moderation.fingerprints import NEAR_BITS, distance
 from services.moderation.models import ModerationDecision, PostBand
 from services.statistics.models import Post, User
@@ -103,7 +104,7 @@ class SqlModeration:
             row = session.execute(query).first()
             if row is None:
                 return None
-            created_at = _utc(row[2])
+            created_at = utc(row[2])
             burst = select(func.count()).where(
                 Post.user_id == row[3],
                 Post.created_at <= created_at,
@@ -117,7 +118,7 @@ class SqlModeration:
             review_status=row[5],
             created_at=created_at,
             author_id=row[3],
-            author_joined_at=_utc(row[4]),
+            author_joined_at=utc(row[4]),
             author_recent_posts=recent,
         )
 
@@ -216,26 +217,25 @@ class SqlModeration:
         """Posts waiting for a moderator, most urgent first (one statement)."""
         with self._sessions() as session:
             priority = _priority(now, dialect=session.get_bind().dialect.name)
-        query = (
-            select(
-                Post.id,
-                User.id,
-                User.username,
-                func.substr(Post.content, 1, 200),
-                Post.spam_score,
-                Post.spam_reasons,
-                Post.duplicate_of,
-                Post.approved,
-                Post.created_at,
-                priority,
+            query = (
+                select(
+                    Post.id,
+                    User.id,
+                    User.username,
+                    func.substr(Post.content, 1, 200),
+                    Post.spam_score,
+                    Post.spam_reasons,
+                    Post.duplicate_of,
+                    Post.approved,
+                    Post.created_at,
+                    priority,
+                )
+                .join(User, User.id == Post.user_id)
+                .where(Post.review_status == "pending")
+                .order_by(priority.desc(), Post.id)
+                .limit(limit)
+                .offset(offset)
             )
-            .join(User, User.id == Post.user_id)
-            .where(Post.review_status == "pending")
-            .order_by(priority.desc(), Post.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        with self._sessions() as session:
             rows = session.execute(query).all()
         return [
             ReviewItem(
@@ -247,7 +247,7 @@ class SqlModeration:
                 reasons=json.loads(r[5] or "[]"),
                 duplicate_of=r[6],
                 approved=bool(r[7]),
-                created_at=_utc(r[8]),
+                created_at=utc(r[8]),
                 priority=round(float(r[9]), 4),
             )
             for r in rows
@@ -275,15 +275,6 @@ class SqlModeration:
             )
         return status
 
-    def counts(self) -> tuple[int, int]:
-        """(posts waiting for review, posts rejected as spam)."""
-        pending = func.coalesce(func.sum(case((Post.review_status == "pending", 1), else_=0)), 0)
-        spam = func.coalesce(func.sum(case((Post.review_status == "rejected", 1), else_=0)), 0)
-        query = select(pending, spam).where(Post.review_status.is_not(None))
-        with self._sessions() as session:
-            waiting, rejected = session.execute(query).one()
-        return int(waiting), int(rejected)
-
 
 def _capped(value: Any, top: int) -> ColumnElement[Any]:
     return case((value > top, literal(top)), else_=value)
@@ -304,7 +295,3 @@ def _priority(now: datetime, *, dialect: str) -> ColumnElement[Any]:
         + case((Post.duplicate_of.is_not(None), 0.2), else_=0.0)
         + case((Post.approved.is_(False), 0.1), else_=0.0)
     )
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

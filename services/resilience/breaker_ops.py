@@ -10,6 +10,7 @@ import redis
 from services.resilience.breaker_state import CLOSED
 
 KEY = "greenhouse:breaker:{name}"
+PROVIDERS = ["plant_id", "plantnet"]  # every breaker Greenhouse keeps: one per provider
 # KEYS: the hash, then its trial permits. A reset is a transition like any other: the generation
 # moves on, so outcomes of calls admitted before it count for nothing, and permits go.
 _RESET = """

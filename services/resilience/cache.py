@@ -49,6 +49,9 @@ class JsonCache:
     def get(self, name: str) -> Any | None:
         return self.decode(self._redis.get(self.key(name)))
 
+    def set(self, name: str, value: Any, *, ttl_s: int | None = None) -> None:
+        self._redis.set(self.key(name), json.dumps(value), ex=ttl_s or self.ttl_s)
+
     @staticmethod
     def decode(raw: bytes | str | None) -> Any | None:
         return None if raw is None else json.loads(raw)

@@ -104,9 +104,7 @@ class SingleFlight:
         started = time.monotonic()
         waited = False
         try:
-            while True:
-                if lock.acquire(blocking=False):
-                    return self._lead(key, lock, waiters, compute, ttl_s)
+            while not lock.acquire(blocking=False):
                 remaining = started + self._wait_s - time.monotonic()
                 if remaining <= 0:
                     raise LockTimeout(
@@ -116,9 +114,10 @@ class SingleFlight:
                 cached = self._wait_for_value(key, lock, waiters, min(self._poll_s, remaining))
                 if cached is not None:
                     return cached, True
-        finally:
+        finally:  # the wait only, not the computing that may follow it
             if waited:
                 metrics.lock_waited(time.monotonic() - started)
+        return self._lead(key, lock, waiters, compute, ttl_s)
 
     def refresh(
         self, key: str, compute: Callable[[], Any], *, ttl_s: Callable[[Any], int] | None = None

@@ -4,24 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
-
-from services.schema import check
+from services.schema import object_schema, validating
 
 _ID = {"type": "integer", "minimum": 1}
-_VERSION = {"const": 1, "description": "Payload version; 1 when omitted."}
-
-
-def object_schema(name: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://greenhouse.invalid/schemas/{name}.json",
-        "title": f"{name} keyword arguments",
-        "type": "object",
-        "additionalProperties": False,
-        "required": required,
-        "properties": {"version": _VERSION, **properties},
-    }
 
 
 SCHEMAS: dict[str, dict[str, Any]] = {
@@ -49,10 +34,4 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         ["scope"],
     ),
 }
-_VALIDATORS = {name: jsonschema.Draft202012Validator(schema) for name, schema in SCHEMAS.items()}
-
-
-def validated(task_name: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload when it matches the task's schema; ValidationError naming the problem if not."""
-    check(_VALIDATORS[task_name], payload)
-    return payload
+validated = validating(SCHEMAS)

@@ -3,12 +3,13 @@ over rows, and each call issues the same number of statements whatever the size 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, case, func, literal_column, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.db import utc
 from services.identification.records import IdentificationRow
 from services.statistics.models import Forum, Post, Topic, User
 from services.statistics.repositories import (
@@ -32,11 +33,6 @@ def _count(*where: Any) -> Select[Any]:
     return select(func.count()).where(*where)
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes; everything stored is UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 class SqlForumRepository(ForumRepository):
     """Forum figures over the users, forums, topics and posts tables."""
 
@@ -57,7 +53,7 @@ class SqlForumRepository(ForumRepository):
             users, topics, posts, pending, spam = session.execute(counts).one()
             latest = session.execute(newest).first()
         member = (
-            Member(id=latest[0], username=latest[1], joined_at=_utc(latest[2])) if latest else None
+            Member(id=latest[0], username=latest[1], joined_at=utc(latest[2])) if latest else None
         )
         return SiteTotals(
             active_users=users,
@@ -120,8 +116,8 @@ class SqlForumRepository(ForumRepository):
             username=username,
             posts=posts,
             topics=topics,
-            first_activity=first and _utc(first),
-            last_activity=last and _utc(last),
+            first_activity=first and utc(first),
+            last_activity=last and utc(last),
         )
 
 

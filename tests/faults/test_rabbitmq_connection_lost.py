@@ -1,10 +1,7 @@
 """RabbitMQ closes a worker's connections mid-task: the running task is stopped, redelivered by
 the broker and completes once, never reported REVOKED (a real worker on a private vhost)."""
 
-import json
-import os
 import subprocess
-import sys
 import time
 import uuid
 
@@ -12,9 +9,10 @@ import pytest
 import redis
 
 from harness import figures
+from harness.enqueue import enqueue
 from harness.observe import eventually
 from harness.servers import rabbitmq_vhost
-from harness.workers import ROOT, Workers
+from harness.workers import Workers
 from tasks.app import app
 
 
@@ -34,15 +32,7 @@ def test_a_lost_rabbitmq_connection_redelivers_the_running_task_and_never_revoke
             "kwargs": {"seconds": 30},
             "queue": "default",
         }
-        task_id = subprocess.run(
-            [sys.executable, "-m", "harness.enqueue"],
-            input=json.dumps(spec) + "\n",
-            text=True,
-            capture_output=True,
-            check=True,
-            cwd=ROOT,
-            env={**os.environ, **env},
-        ).stdout.strip()
+        (task_id,) = enqueue([spec], env)
         eventually(lambda: redis_client.llen(key) == 1, what="the first run to start")
 
         vhost = amqp_url.rsplit("/", 1)[1]
